@@ -1,0 +1,1 @@
+"""The pure domain: no AWS calls, plain values in, decisions out."""

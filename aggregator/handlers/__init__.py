@@ -1,0 +1,1 @@
+"""Lambda entry points: thin wiring from an event to one use case."""

@@ -1,0 +1,1 @@
+"""The local stack: moto in server mode, the production template, and a runner that plays Lambda."""

@@ -1,0 +1,112 @@
+"""The whole system on one machine: moto server + the production template + the local runner."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from typing import Any
+
+from aggregator.adapters.clients import AwsClients
+from aggregator.local.emulation import apply_ignored_resources, stack_resolver, template_outputs
+from aggregator.local.runner import LocalRunner
+from aggregator.local.stack import artifact_bucket_name, deploy_stack, ensure_artifact, package_code
+from aggregator.local.template import load_template
+
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+# Quiet, time-compressed settings for the functions when they run inside the local runner.
+LOCAL_FUNCTION_ENV = {
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_LOGGER_LOG_EVENT": "false",
+}
+
+
+def silence_local_noise() -> None:
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
+    warnings.filterwarnings("ignore", module="moto.*")
+    logging.getLogger("moto").setLevel(logging.ERROR)
+
+
+class LocalStack:
+    """Starts moto on a loopback port, deploys the template into it, and runs the functions."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        stack_name: str = "counters",
+        region: str = "us-east-1",
+        threshold_cache_seconds: int = 1,
+        stream_max_retries: int = 3,
+    ):
+        self.port = port
+        self.stack_name = stack_name
+        self.region = region
+        self.parameters = {
+            "Emulated": "true",
+            "ThresholdCacheSeconds": str(threshold_cache_seconds),
+            "StreamMaximumRetryAttempts": str(stream_max_retries),
+        }
+        self.server: Any = None
+        self.runner: LocalRunner | None = None
+        self.endpoint_url = ""
+        self.outputs: dict[str, str] = {}
+
+    def start(self) -> LocalStack:
+        silence_local_noise()
+        from moto.server import ThreadedMotoServer  # imported here: only the local stack needs moto
+
+        for name, value in LOCAL_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        host, port = self.server.get_host_and_port()
+        self.endpoint_url = f"http://{host}:{port}"
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint_url
+        os.environ["AWS_DEFAULT_REGION"] = self.region
+        os.environ["AWS_REGION"] = self.region
+        clients = AwsClients(self.endpoint_url, self.region)
+        self.outputs = deploy_local(clients, self.stack_name, self.region, self.parameters)
+        template = load_template()
+        resolve = stack_resolver(clients, self.stack_name, template)
+        self.runner = LocalRunner(clients, template, resolve, self.region)
+        os.environ.update(LOCAL_FUNCTION_ENV)
+        os.environ.update(self.runner.function_environment())
+        self.runner.build()
+        self.runner.start()
+        return self
+
+    def wait_until_idle(self, quiet_seconds: float = 1.5, timeout: float = 120) -> bool:
+        """Block until no poller has found work for quiet_seconds (False on timeout)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.runner is not None and self.runner.idle_for() >= quiet_seconds:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        if self.server is not None:
+            self.server.stop()
+
+
+def deploy_local(clients: AwsClients, stack_name: str, region: str, parameters: dict[str, str]) -> dict[str, str]:
+    """Package, upload and deploy through the same change-set path as production, then apply
+    what moto's CloudFormation ignores (bucket notifications, SNS subscriptions)."""
+    account = clients("sts").get_caller_identity()["Account"]
+    package = package_code()
+    bucket = artifact_bucket_name(account, region)
+    ensure_artifact(clients("s3"), bucket, region, package)
+    deploy_stack(
+        clients("cloudformation"),
+        stack_name,
+        {"ArtifactBucket": bucket, "ArtifactKey": package.key, **parameters},
+    )
+    template = load_template()
+    resolve = stack_resolver(clients, stack_name, template)
+    apply_ignored_resources(clients, template, resolve)
+    return template_outputs(template, resolve)
