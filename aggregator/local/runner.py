@@ -56,7 +56,17 @@ class Function:
     def invoke(self, event: dict) -> dict:
         context = LambdaContext(self.name, self.arn, self.memory, deadline_ms=time.time() * 1000 + self.timeout * 1000)
         with INVOKE_LOCK:
-            return self.handler(event, context) or {}
+            try:
+                return self.handler(event, context) or {}
+            finally:
+                self._discard_metrics()
+
+    def _discard_metrics(self) -> None:
+        """CloudWatch is not emulated, so metrics are disabled locally (POWERTOOLS_METRICS_DISABLED);
+        Powertools then never clears its metric set and would print it once it holds 100 values."""
+        metrics = getattr(importlib.import_module(self.handler.__module__), "metrics", None)
+        if metrics is not None:
+            metrics.clear_metrics()
 
 
 @dataclass
@@ -65,7 +75,8 @@ class Stats:
     errors: int = 0
     records: int = 0
     sent_to_failure_destination: int = 0
-    last_activity: float = field(default_factory=time.monotonic)
+    last_work_done: float = field(default_factory=time.monotonic)  # when a poll that found work ended
+    last_empty_poll: float = 0.0  # when the latest poll that found nothing (and left nothing in flight) began
 
 
 def import_handler(dotted: str) -> Callable:
@@ -82,12 +93,17 @@ class Poller(threading.Thread, ABC):
 
     def run(self) -> None:
         while not self.stop_event.is_set():
+            began = time.monotonic()
             try:
                 busy = self.poll_once()
             except Exception:  # noqa: BLE001 - a poller must survive anything and keep polling
                 log.exception("%s: poll failed", self.name)
-                busy = False
-            if not busy:
+                busy = None
+            if busy:
+                self.stats.last_work_done = time.monotonic()
+            else:
+                if busy is False:
+                    self.stats.last_empty_poll = began
                 self.stop_event.wait(0.2)
 
     @abstractmethod
@@ -113,11 +129,10 @@ class SqsPoller(Poller):
         )
         messages = response.get("Messages", [])
         if not messages:
-            return False
+            return None if self._in_flight() else False
         event = {"Records": [self._record(m) for m in messages]}
         self.stats.invocations += 1
         self.stats.records += len(messages)
-        self.stats.last_activity = time.monotonic()
         try:
             failed = {f["itemIdentifier"] for f in self.function.invoke(event).get("batchItemFailures", [])}
         except Exception:  # noqa: BLE001 - a function error fails the whole batch, as in Lambda
@@ -134,6 +149,13 @@ class SqsPoller(Poller):
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
         return True
+
+    def _in_flight(self) -> bool:
+        attributes = self.sqs.get_queue_attributes(
+            QueueUrl=self.queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return any(int(value) for value in attributes.values())
 
     def _record(self, message: dict) -> dict:
         return {
@@ -173,6 +195,7 @@ class StreamPoller(Poller):
         self.starting_position = settings.get("StartingPosition", "TRIM_HORIZON")
         self.failure_queue_url = failure_queue_url
         self.iterators: dict[str, str | None] = {}
+        self.shards_checked_at = 0.0
 
     def poll_once(self) -> bool:
         self._discover_shards()
@@ -185,11 +208,13 @@ class StreamPoller(Poller):
             records = response.get("Records", [])
             if records:
                 busy = True
-                self.stats.last_activity = time.monotonic()
                 self._deliver(shard_id, [self._record(r) for r in records], self.max_retries)
         return busy
 
     def _discover_shards(self) -> None:
+        if time.monotonic() - self.shards_checked_at < 5:
+            return
+        self.shards_checked_at = time.monotonic()
         description = self.streams.describe_stream(StreamArn=self.stream_arn)["StreamDescription"]
         for shard in description.get("Shards", []):
             if shard["ShardId"] not in self.iterators:
@@ -237,9 +262,7 @@ class StreamPoller(Poller):
         log.error("%s: %d records sent to the on-failure destination (%s)", self.name, len(batch), condition)
         if not self.failure_queue_url:
             return
-        arrival = [
-            dt.datetime.fromtimestamp(r["dynamodb"]["ApproximateCreationDateTime"], dt.UTC) for r in batch
-        ]
+        arrival = [dt.datetime.fromtimestamp(r["dynamodb"]["ApproximateCreationDateTime"], dt.UTC) for r in batch]
         self.sqs.send_message(
             QueueUrl=self.failure_queue_url,
             MessageBody=json.dumps(
@@ -267,17 +290,21 @@ class StreamPoller(Poller):
         )
 
     def _record(self, record: dict) -> dict:
-        """GetRecords output → the record shape Lambda delivers (epoch seconds, eventSourceARN)."""
-        shaped = dict(record)
-        shaped["dynamodb"] = dict(record["dynamodb"])
-        created = shaped["dynamodb"].get("ApproximateCreationDateTime")
-        if isinstance(created, dt.datetime):
-            shaped["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
-        elif created is None:
-            shaped["dynamodb"]["ApproximateCreationDateTime"] = time.time()
-        shaped["eventSourceARN"] = self.stream_arn
-        shaped.setdefault("awsRegion", self.region)
-        return shaped
+        return lambda_stream_record(record, self.stream_arn, self.region)
+
+
+def lambda_stream_record(record: dict, stream_arn: str, region: str) -> dict:
+    """GetRecords output → the record shape Lambda delivers (epoch seconds, eventSourceARN)."""
+    shaped = dict(record)
+    shaped["dynamodb"] = dict(record["dynamodb"])
+    created = shaped["dynamodb"].get("ApproximateCreationDateTime")
+    if isinstance(created, dt.datetime):
+        shaped["dynamodb"]["ApproximateCreationDateTime"] = created.timestamp()
+    elif created is None:
+        shaped["dynamodb"]["ApproximateCreationDateTime"] = time.time()
+    shaped["eventSourceARN"] = stream_arn
+    shaped.setdefault("awsRegion", region)
+    return shaped
 
 
 class LocalRunner:
@@ -359,6 +386,8 @@ class LocalRunner:
         for poller in self.pollers:
             poller.join(timeout)
 
-    def idle_for(self) -> float:
-        """Seconds since any poller last found work."""
-        return time.monotonic() - max((p.stats.last_activity for p in self.pollers), default=time.monotonic())
+    def is_idle(self, since: float) -> bool:
+        """True when every poller has polled and found nothing (nothing in flight either) after
+        both `since` and the end of the last work any poller did: the pipeline has drained."""
+        last_work = max([since] + [p.stats.last_work_done for p in self.pollers])
+        return all(p.stats.last_empty_poll > last_work for p in self.pollers)

@@ -28,6 +28,7 @@ def silence_local_noise() -> None:
     warnings.filterwarnings("ignore", message=".*not supported by moto's CloudFormation.*")
     warnings.filterwarnings("ignore", module="moto.*")
     logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 class LocalStack:
@@ -78,11 +79,12 @@ class LocalStack:
         self.runner.start()
         return self
 
-    def wait_until_idle(self, quiet_seconds: float = 1.5, timeout: float = 120) -> bool:
-        """Block until no poller has found work for quiet_seconds (False on timeout)."""
-        deadline = time.monotonic() + timeout
+    def wait_until_idle(self, timeout: float = 120) -> bool:
+        """Block until the pipeline has drained everything sent before this call (False on timeout)."""
+        since = time.monotonic()
+        deadline = since + timeout
         while time.monotonic() < deadline:
-            if self.runner is not None and self.runner.idle_for() >= quiet_seconds:
+            if self.runner is not None and self.runner.is_idle(since):
                 return True
             time.sleep(0.1)
         return False

@@ -1,0 +1,1 @@
+"""bin/counters: the one command-line tool for instances and ops."""

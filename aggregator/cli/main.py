@@ -1,0 +1,411 @@
+"""bin/counters — upload counter files, query aggregates, manage thresholds and errors, run locally.
+
+Every command takes --endpoint-url (or AWS_ENDPOINT_URL), --region and --stack-name, so the
+same command works against the local stack (`bin/counters up`) and a real AWS account.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import signal
+import sys
+import threading
+import uuid
+from pathlib import Path
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    ProfileNotFound,
+)
+
+from aggregator.cli.context import DEFAULT_STACK, CliError, Target
+from aggregator.cli.output import FORMATS, render
+from aggregator.domain.counter_file import NAME_PATTERN, MalformedFile, parse_counter_file
+from aggregator.domain.errors import AggregatorError
+from aggregator.domain.keys import date_prefix, parse_date, upload_key
+from aggregator.domain.ordering import SAMPLED_AT_METADATA, epoch_ms
+from aggregator.usecases.aggregate import recompute_date
+from aggregator.usecases.ingest import APPLIED
+
+
+def _date(text: str) -> str:
+    try:
+        return parse_date(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _counter_name(text: str) -> str:
+    if not NAME_PATTERN.fullmatch(text.encode()):
+        raise argparse.ArgumentTypeError(f"counter name {text!r} must be 1-255 of letters, digits, _ . : / -")
+    return text
+
+
+def _integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from exc
+
+
+def _today() -> str:
+    return dt.datetime.now(dt.UTC).date().isoformat()
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Run the local stack in the foreground until SIGINT/SIGTERM."""
+    from aggregator.local.server import LocalStack
+
+    target = Target.from_args(args)
+    stack = LocalStack(port=args.port, stack_name=target.stack_name, region=target.region)
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    try:
+        stack.start()
+    except OSError as exc:
+        raise CliError(f"cannot start the local stack on port {args.port}: {exc.strerror or exc}") from exc
+    print(f"ready {stack.endpoint_url}", flush=True)
+    print(
+        f"stack '{stack.stack_name}' in {stack.region}; in another shell:\n"
+        f"  export AWS_ENDPOINT_URL={stack.endpoint_url}\n"
+        f"  bin/counters upload FILE --instance i-0abc\n"
+        f"  bin/counters query --date {_today()}\n"
+        f"Ctrl-C stops it (all data is in memory and goes with it).",
+        flush=True,
+    )
+    stopping.wait()
+    print("stopping", flush=True)
+    stack.stop()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from aggregator.cli.demo import run_demo
+
+    return run_demo(args)
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    """What an instance runs every minute: upload its counter file with the sample time."""
+    target = Target.from_args(args)
+    path = Path(args.file)
+    try:
+        body = path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}") from exc
+    try:
+        counters = parse_counter_file(body)
+        note = f"{len(counters)} counters"
+    except MalformedFile as exc:
+        # Upload anyway: the pipeline quarantines it where ops can see and replay it.
+        print(f"warning: {path} is malformed ({exc}); the pipeline will quarantine it", file=sys.stderr)
+        note = "malformed"
+    try:
+        key = upload_key(args.date or _today(), args.instance, target.key_prefix)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    sampled_at = args.sampled_at if args.sampled_at is not None else epoch_ms(dt.datetime.now(dt.UTC))
+    version = target.objects().put(key, body, "text/plain; charset=utf-8", {SAMPLED_AT_METADATA: str(sampled_at)})
+    bucket = target.output("BucketName")
+    print(f"uploaded s3://{bucket}/{key} ({note}{', version ' + version if version else ''})")
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    values = target.aggregates().query_date(args.date, args.counter)
+    rows = [{"counter": name, "date": args.date, "value": values[name]} for name in sorted(values)]
+    if not rows and args.format == "table":
+        print(f"no aggregates for {args.date}" + (f" and counter {args.counter}" if args.counter else ""))
+        return 0
+    render(rows, ("counter", "date", "value"), args.format, title=f"aggregates for {args.date}")
+    return 0
+
+
+def cmd_thresholds(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    table = target.thresholds()
+    if args.action == "set":
+        table.set(args.name, args.value)
+        print(f"threshold for {args.name} set to {args.value} (ALARM while the sum is above it)")
+    elif args.action == "delete":
+        if not table.delete(args.name):
+            raise CliError(f"no threshold is set for {args.name}")
+        print(f"threshold for {args.name} deleted")
+    else:
+        rows = [{"counter": name, "threshold": value} for name, value in sorted(table.all().items())]
+        if not rows and args.format == "table":
+            print("no thresholds set")
+            return 0
+        render(rows, ("counter", "threshold"), args.format, title="thresholds")
+    return 0
+
+
+def cmd_alerts(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    if args.follow:
+        return _follow_alerts(target)
+    rows = [
+        {
+            "counter": row["Counter"],
+            "date": row["Date"],
+            "state": row.get("State"),
+            "value": row.get("Value"),
+            "threshold": row.get("Threshold"),
+            "changed_at": row.get("ChangedAt"),
+        }
+        for row in target.alert_states().list_all()
+        if args.date is None or row["Date"] == args.date
+    ]
+    rows.sort(key=lambda r: (r["changed_at"] or "", r["counter"]), reverse=True)
+    if not rows and args.format == "table":
+        print("no alerts yet")
+        return 0
+    render(rows, ("counter", "date", "state", "value", "threshold", "changed_at"), args.format, title="alert states")
+    return 0
+
+
+def _follow_alerts(target: Target) -> int:
+    """Subscribe a temporary queue to the alerts topic and print each message as it arrives."""
+    sqs, sns = target.clients("sqs"), target.clients("sns")
+    topic_arn = target.output("AlertsTopicArn")
+    queue_url = sqs.create_queue(QueueName=f"counters-alerts-follow-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    sqs.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={
+            "Policy": json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "sns.amazonaws.com"},
+                            "Action": "sqs:SendMessage",
+                            "Resource": queue_arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": topic_arn}},
+                        }
+                    ],
+                }
+            )
+        },
+    )
+    subscription = sns.subscribe(
+        TopicArn=topic_arn,
+        Protocol="sqs",
+        Endpoint=queue_arn,
+        Attributes={"RawMessageDelivery": "true"},
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]
+    print("following alerts (Ctrl-C to stop)", flush=True)
+    try:
+        while True:
+            for message in sqs.receive_message(QueueUrl=queue_url, WaitTimeSeconds=5, MaxNumberOfMessages=10).get(
+                "Messages", []
+            ):
+                alert = json.loads(message["Body"])
+                print(
+                    f"{alert.get('at')} {alert.get('state'):5} {alert.get('counter')} {alert.get('date')} "
+                    f"value={alert.get('value')} previous={alert.get('previousValue')} threshold={alert.get('threshold')}",
+                    flush=True,
+                )
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        sns.unsubscribe(SubscriptionArn=subscription)
+        sqs.delete_queue(QueueUrl=queue_url)
+
+
+def cmd_errors(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    rows = [
+        {
+            "key": row["ObjectKey"],
+            "version": row.get("Version"),
+            "kind": row.get("Kind"),
+            "reason": row.get("Reason"),
+            "position": row.get("Position"),
+            "attempts": row.get("Attempts"),
+            "last_seen": row.get("LastSeenAt"),
+        }
+        for row in target.quarantine().list_all()
+    ]
+    sqs = target.clients("sqs")
+    queues = {
+        "dead-letter queue (uploads)": target.output("DeadLetterQueueUrl"),
+        "stream failures": target.outputs.get("StreamFailureQueueUrl"),
+    }
+    depths = {}
+    for label, url in queues.items():
+        if url:
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+            depths[label] = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    if args.format == "json":
+        print(json.dumps({"quarantined": rows, "queues": depths}, indent=2, default=str))
+        return 0
+    if rows:
+        render(
+            rows,
+            ("key", "version", "kind", "reason", "position", "attempts", "last_seen"),
+            args.format,
+            title="quarantined uploads",
+        )
+    elif args.format == "table":
+        print("no quarantined uploads")
+    if args.format == "table":
+        for label, depth in depths.items():
+            print(
+                f"{label}: {depth} message(s)"
+                + ("  → bin/counters replay --dead-letters" if depth and "dead" in label else "")
+            )
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    if args.dead_letters:
+        moved = _redrive(target)
+        print(f"moved {moved} message(s) from the dead-letter queue back to the ingest queue")
+        return 0
+    ingestor = target.ingestor()
+    keys = [args.key] if args.key else list(target.objects().keys(date_prefix(args.date, target.key_prefix)))
+    if not keys:
+        raise CliError(f"no uploads found for {args.date}")
+    failures = 0
+    for key in keys:
+        result = ingestor.replay(key)
+        if result.status == APPLIED:
+            print(f"applied  {key}: {result.written} counter(s) written, {result.skipped} already current")
+        else:
+            failures += 1
+            print(f"FAILED   {key}: {result.reason}")
+    if args.date:
+        repaired = recompute_date(args.date, target.instance_values(), target.aggregates())
+        print(f"recomputed the aggregates of {args.date}: {repaired} corrected")
+    return 1 if failures else 0
+
+
+def _redrive(target: Target) -> int:
+    sqs = target.clients("sqs")
+    source, destination = target.output("DeadLetterQueueUrl"), target.output("IngestQueueUrl")
+    moved = 0
+    while True:
+        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+        if not messages:
+            return moved
+        for message in messages:
+            sqs.send_message(QueueUrl=destination, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("where")
+    group.add_argument("--endpoint-url", default=argparse.SUPPRESS, help="AWS endpoint (default: $AWS_ENDPOINT_URL)")
+    group.add_argument("--region", default=argparse.SUPPRESS, help="AWS region (default: $AWS_REGION or us-east-1)")
+    group.add_argument("--stack-name", default=argparse.SUPPRESS, help=f"stack name (default: {DEFAULT_STACK})")
+    group.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="counters", description=__doc__.split("\n")[0])
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        _common(p)
+        p.set_defaults(func=func)
+        return p
+
+    p = command("up", cmd_up, "run the whole system locally (embedded AWS) until Ctrl-C")
+    p.add_argument("--port", type=int, default=4566, help="loopback port for the embedded AWS (0: any free port)")
+
+    p = command("demo", cmd_demo, "start the local stack, simulate a fleet, show aggregates and alerts")
+    p.add_argument("--instances", type=int, default=20)
+    p.add_argument("--counters", type=int, default=50)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--seed", type=int, default=7)
+
+    p = command("upload", cmd_upload, "upload an instance's counter file (what cron runs every minute)")
+    p.add_argument("file", help="counter file: whitespace-separated NAME VALUE pairs")
+    p.add_argument("--instance", required=True, help="this instance's id, e.g. i-0abc123")
+    p.add_argument("--date", type=_date, help="YYYY-MM-DD (default: today, UTC)")
+    p.add_argument("--sampled-at", type=int, help="sample time in epoch milliseconds (default: now)")
+
+    p = command("query", cmd_query, "aggregates of one date (all counters, via the ByDate index)")
+    p.add_argument("--date", type=_date, required=True)
+    p.add_argument("--counter", type=_counter_name)
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = command("thresholds", cmd_thresholds, "set, list or delete per-counter alert thresholds")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    a = actions.add_parser("set", help="set NAME's threshold: ALARM while the sum is above VALUE")
+    a.add_argument("name", type=_counter_name)
+    a.add_argument("value", type=_integer)
+    a = actions.add_parser("delete", help="delete NAME's threshold")
+    a.add_argument("name", type=_counter_name)
+    a = actions.add_parser("list", help="list thresholds")
+    a.add_argument("--format", choices=FORMATS, default="table")
+    for a in actions.choices.values():
+        _common(a)
+
+    p = command("alerts", cmd_alerts, "alert states (last transition per counter and date), or --follow new ones")
+    p.add_argument("--follow", action="store_true", help="print alerts as they are published")
+    p.add_argument("--date", type=_date)
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = command("errors", cmd_errors, "quarantined uploads and dead-letter queue depths")
+    p.add_argument("--format", choices=FORMATS, default="table")
+
+    p = command("replay", cmd_replay, "re-apply uploads after a fix (by key or whole date), or redrive dead letters")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--date", type=_date, help="re-ingest every upload of the date and recompute its aggregates")
+    which.add_argument("--key", help="re-ingest one object key (its current version)")
+    which.add_argument(
+        "--dead-letters", action="store_true", help="move dead-lettered messages back to the ingest queue"
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except CliError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except EndpointConnectionError as exc:
+        print(
+            f"error: cannot reach {exc.kwargs.get('endpoint_url')}: is `bin/counters up` running, "
+            "or is --endpoint-url right?",
+            file=sys.stderr,
+        )
+    except NoCredentialsError:
+        print(
+            "error: no AWS credentials found: configure a profile (--profile) or set AWS_ACCESS_KEY_ID", file=sys.stderr
+        )
+    except (ProfileNotFound, NoRegionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        print(f"error: AWS refused {exc.operation_name}: {error.get('Code')}: {error.get('Message')}", file=sys.stderr)
+    except (AggregatorError, BotoCoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
