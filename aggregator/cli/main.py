@@ -216,7 +216,8 @@ def _follow_alerts(target: Target) -> int:
                 alert = json.loads(message["Body"])
                 print(
                     f"{alert.get('at')} {alert.get('state'):5} {alert.get('counter')} {alert.get('date')} "
-                    f"value={alert.get('value')} previous={alert.get('previousValue')} threshold={alert.get('threshold')}",
+                    f"value={alert.get('value')} previous={alert.get('previousValue')} "
+                    f"threshold={alert.get('threshold')}",
                     flush=True,
                 )
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -321,10 +322,17 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--profile", default=argparse.SUPPRESS, help="AWS profile")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """Usage mistakes are reported on one line, like every other error of this tool."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="counters", description=__doc__.split("\n")[0])
+    parser = OneLineErrorParser(prog="counters", description=__doc__.split("\n")[0])
     _common(parser)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=OneLineErrorParser)
 
     def command(name: str, func, help_text: str) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -353,7 +361,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="table")
 
     p = command("thresholds", cmd_thresholds, "set, list or delete per-counter alert thresholds")
-    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION")
+    actions = p.add_subparsers(dest="action", required=True, metavar="ACTION", parser_class=OneLineErrorParser)
     a = actions.add_parser("set", help="set NAME's threshold: ALARM while the sum is above VALUE")
     a.add_argument("name", type=_counter_name)
     a.add_argument("value", type=_integer)

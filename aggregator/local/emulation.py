@@ -45,14 +45,14 @@ def stack_resolver(clients: Any, stack_name: str, template: dict) -> Resolver:
     return Resolver(refs, attribute)
 
 
-def template_outputs(template: dict, resolve: Resolver) -> dict[str, str]:
-    """Outputs computed from the template (moto leaves them empty after a change set)."""
-    return {name: str(resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
-
-
 def apply_ignored_resources(clients: Any, template: dict, resolve: Resolver) -> None:
-    """Bucket notifications and SNS subscriptions, exactly as the template declares them."""
+    """Bucket versioning and notifications, and SNS subscriptions, exactly as the template declares them."""
     for logical_id, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
+        versioning = bucket["Properties"].get("VersioningConfiguration")
+        if versioning:
+            clients("s3").put_bucket_versioning(
+                Bucket=resolve({"Ref": logical_id}), VersioningConfiguration={"Status": versioning["Status"]}
+            )
         notification = bucket["Properties"].get("NotificationConfiguration")
         if not notification:
             continue

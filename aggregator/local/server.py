@@ -9,7 +9,8 @@ import warnings
 from typing import Any
 
 from aggregator.adapters.clients import AwsClients
-from aggregator.local.emulation import apply_ignored_resources, stack_resolver, template_outputs
+from aggregator.local.emulation import apply_ignored_resources, stack_resolver
+from aggregator.local.moto_shims import apply_moto_shims
 from aggregator.local.runner import LocalRunner
 from aggregator.local.stack import artifact_bucket_name, deploy_stack, ensure_artifact, package_code
 from aggregator.local.template import load_template
@@ -61,6 +62,7 @@ class LocalStack:
 
         for name, value in LOCAL_CREDENTIALS.items():
             os.environ.setdefault(name, value)
+        apply_moto_shims()
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
         host, port = self.server.get_host_and_port()
@@ -103,7 +105,7 @@ def deploy_local(clients: AwsClients, stack_name: str, region: str, parameters: 
     package = package_code()
     bucket = artifact_bucket_name(account, region)
     ensure_artifact(clients("s3"), bucket, region, package)
-    deploy_stack(
+    outputs = deploy_stack(
         clients("cloudformation"),
         stack_name,
         {"ArtifactBucket": bucket, "ArtifactKey": package.key, **parameters},
@@ -111,4 +113,4 @@ def deploy_local(clients: AwsClients, stack_name: str, region: str, parameters: 
     template = load_template()
     resolve = stack_resolver(clients, stack_name, template)
     apply_ignored_resources(clients, template, resolve)
-    return template_outputs(template, resolve)
+    return outputs

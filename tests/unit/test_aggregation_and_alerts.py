@@ -64,8 +64,6 @@ def test_alert_message_contract():
 
 
 def test_snapshot_document_lists_counters_sorted():
-    doc = json.loads(
-        snapshot_document("2026-11-22", {"b": 2, "a": 1}, dt.datetime(2026, 11, 22, tzinfo=dt.UTC))
-    )
+    doc = json.loads(snapshot_document("2026-11-22", {"b": 2, "a": 1}, dt.datetime(2026, 11, 22, tzinfo=dt.UTC)))
     assert list(doc["counters"]) == ["a", "b"]
     assert snapshot_key("2026-11-22", "p/") == "p/snapshots/2026-11-22.json"
