@@ -127,7 +127,7 @@ def test_query_json_returns_every_counter_of_a_date(stack, tmp_path):
     file = tmp_path / "counters.txt"
     file.write_text("".join(f"{name} {n}\n" for n, name in enumerate(names)))
     stack.counters("upload", str(file), "--instance", "i-1", "--date", date)
-    stack.put(f"counters/2026-01-07/i-1", "metric.000 99\n")  # another date stays out
+    stack.put("counters/2026-01-07/i-1", "metric.000 99\n")  # another date stays out
 
     rows = eventually(
         lambda: (
