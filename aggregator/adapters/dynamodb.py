@@ -45,6 +45,22 @@ def _backoff(attempt: int) -> None:
     time.sleep(min(0.05 * 2**attempt, 2.0))
 
 
+def _until_processed(send: Any, request: dict, leftover: str, what: str) -> list[dict]:
+    """Send a batch request, then re-send what DynamoDB left unprocessed, with backoff."""
+    responses = []
+    for attempt in range(UNPROCESSED_RETRIES + 1):
+        try:
+            response = send(request)
+        except (ClientError, BotoCoreError) as exc:
+            raise _unavailable(what, exc) from exc
+        responses.append(response)
+        request = response.get(leftover) or {}
+        if not request:
+            return responses
+        _backoff(attempt)
+    raise StoreUnavailable(f"{what}: requests left unprocessed after {UNPROCESSED_RETRIES} retries")
+
+
 def _batch_get(client: Any, table_name: str, keys: Iterable[CounterKey], **options: Any) -> list[dict[str, Any]]:
     """BatchGetItem over (Counter, Date) keys, 100 at a time, retrying UnprocessedKeys."""
     items: list[dict[str, Any]] = []
@@ -56,18 +72,10 @@ def _batch_get(client: Any, table_name: str, keys: Iterable[CounterKey], **optio
                 **options,
             }
         }
-        for attempt in range(UNPROCESSED_RETRIES + 1):
-            try:
-                response = client.batch_get_item(RequestItems=request)
-            except (ClientError, BotoCoreError) as exc:
-                raise _unavailable(f"reading {table_name}", exc) from exc
+        for response in _until_processed(
+            lambda r: client.batch_get_item(RequestItems=r), request, "UnprocessedKeys", f"reading {table_name}"
+        ):
             items.extend(from_item(raw) for raw in response.get("Responses", {}).get(table_name, []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                break
-            _backoff(attempt)
-        else:
-            raise StoreUnavailable(f"reading {table_name}: keys left unprocessed after retries")
     return items
 
 
@@ -198,18 +206,12 @@ class AggregatesTable:
             else:
                 requests.append({"PutRequest": {"Item": {**key, "Value": {"N": str(value)}}}})
         for chunk in _chunks(requests, BATCH_WRITE_LIMIT):
-            pending = {self.table_name: chunk}
-            for attempt in range(UNPROCESSED_RETRIES + 1):
-                try:
-                    response = self.client.batch_write_item(RequestItems=pending)
-                except (ClientError, BotoCoreError) as exc:
-                    raise _unavailable(f"writing {self.table_name}", exc) from exc
-                pending = response.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                _backoff(attempt)
-            else:
-                raise StoreUnavailable(f"writing {self.table_name}: items left unprocessed after retries")
+            _until_processed(
+                lambda r: self.client.batch_write_item(RequestItems=r),
+                {self.table_name: chunk},
+                "UnprocessedItems",
+                f"writing {self.table_name}",
+            )
 
     def query_date(self, date: str, counter: str | None = None) -> dict[str, int]:
         """{counter: value} of one date through the ByDate index (optionally one counter)."""

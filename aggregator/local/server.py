@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import time
 import warnings
 from typing import Any
@@ -60,6 +61,10 @@ class LocalStack:
         silence_local_noise()
         from moto.server import ThreadedMotoServer  # imported here: only the local stack needs moto
 
+        if self.port:
+            # moto binds inside its thread and would wait forever on a busy port: fail here instead.
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", self.port))
         for name, value in LOCAL_CREDENTIALS.items():
             os.environ.setdefault(name, value)
         apply_moto_shims()

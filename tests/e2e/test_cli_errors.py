@@ -1,8 +1,11 @@
 """Clear one-line errors, never a traceback."""
 
 import socket
+import subprocess
 
 import pytest
+
+from tests.e2e.conftest import COUNTERS
 
 
 def one_line_error(result):
@@ -39,3 +42,13 @@ def test_unreachable_endpoint(stack, closed_port):
     env = {**stack.env, "AWS_ENDPOINT_URL": f"http://127.0.0.1:{closed_port}", "AWS_MAX_ATTEMPTS": "1"}
     message = one_line_error(stack.counters("query", "--date", "2026-01-01", check=False, env=env))
     assert f"cannot reach http://127.0.0.1:{closed_port}" in message
+
+
+def test_busy_port_for_up():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = subprocess.run([COUNTERS, "up", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    message = one_line_error(result)
+    assert f"cannot start the local stack on port {port}" in message
