@@ -22,6 +22,7 @@ class Settings:
     alerts_topic_arn: str = ""
     threshold_cache_seconds: float = 30.0
     max_object_bytes: int = 16 * 1024 * 1024
+    require_instance_uploader: bool = False
 
     @classmethod
     def from_env(cls, *required: str, environ: dict[str, str] | None = None) -> Settings:
@@ -35,9 +36,17 @@ class Settings:
                     raise ConfigError(f"environment variable {field.name.upper()} is not set (the template sets it)")
                 continue
             try:
-                values[field.name] = type(field.default)(raw)
+                values[field.name] = _parse(raw, type(field.default))
             except ValueError as exc:
                 raise ConfigError(
                     f"environment variable {field.name.upper()}={raw!r} is not a valid {type(field.default).__name__}"
                 ) from exc
         return cls(**values)
+
+
+def _parse(raw: str, kind: type):
+    if kind is bool:
+        if raw.lower() not in ("true", "false"):
+            raise ValueError(raw)
+        return raw.lower() == "true"
+    return kind(raw)

@@ -8,8 +8,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from aggregator.deploy.template import load_template, resources_of_type
 from aggregator.local.runner import lambda_stream_record
-from aggregator.local.template import load_template, resources_of_type
 
 EVENTS = Path(__file__).parent / "events"
 

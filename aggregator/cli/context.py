@@ -80,9 +80,20 @@ class Target:
                 ) from exc
             raise
         outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        if not outputs and stacks[0]["StackStatus"].endswith("_COMPLETE") and is_loopback(self.endpoint_url):
+            outputs = self._outputs_from_template()
         if not outputs:
             raise CliError(f"stack '{self.stack_name}' has no outputs yet (status {stacks[0]['StackStatus']})")
         return outputs
+
+    def _outputs_from_template(self) -> dict[str, str]:
+        """moto publishes no Outputs after a change set: compute them from the deployed template."""
+        from aggregator.deploy.template import load_template_text
+        from aggregator.local.emulation import stack_resolver, template_outputs
+
+        body = self.clients("cloudformation").get_template(StackName=self.stack_name)["TemplateBody"]
+        template = body if isinstance(body, dict) else load_template_text(body)
+        return template_outputs(template, stack_resolver(self.clients, self.stack_name, template))
 
     def output(self, name: str) -> str:
         try:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
+import re
 import signal
 import sys
 import threading
@@ -24,14 +26,18 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from aggregator.cli.context import DEFAULT_STACK, CliError, Target
+from aggregator.cli.context import DEFAULT_STACK, CliError, Target, is_loopback
 from aggregator.cli.output import FORMATS, render
+from aggregator.deploy.package import PackagingError
+from aggregator.deploy.stack import DeployError
 from aggregator.domain.counter_file import NAME_PATTERN, MalformedFile, parse_counter_file
 from aggregator.domain.errors import AggregatorError
 from aggregator.domain.keys import date_prefix, parse_date, upload_key
 from aggregator.domain.ordering import SAMPLED_AT_METADATA, epoch_ms
 from aggregator.usecases.aggregate import recompute_date
 from aggregator.usecases.ingest import APPLIED
+
+STACK_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
 
 def _date(text: str) -> str:
@@ -67,9 +73,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
     target = Target.from_args(args)
     stack = LocalStack(port=args.port, stack_name=target.stack_name, region=target.region)
-    stopping = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stopping.set())
+    stopping = _stop_on_signals()
     try:
         stack.start()
     except OSError as exc:
@@ -87,6 +91,122 @@ def cmd_up(args: argparse.Namespace) -> int:
     print("stopping", flush=True)
     stack.stop()
     return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the functions of a stack already deployed on an emulator, until SIGINT/SIGTERM."""
+    from aggregator.local.server import LOCAL_CREDENTIALS, serve_functions, silence_local_noise
+
+    target = Target.from_args(args)
+    if not is_loopback(target.endpoint_url):
+        raise CliError("serve plays Lambda on an emulator: give --endpoint-url of a local moto server")
+    silence_local_noise()
+    stopping = _stop_on_signals()
+    target.output("BucketName")  # fails with a clear message when the stack is missing
+    for name, value in LOCAL_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    os.environ["AWS_ENDPOINT_URL"] = target.endpoint_url
+    runner = serve_functions(target.clients, target.stack_name, target.region)
+    print(f"serving the functions of stack '{target.stack_name}' at {target.endpoint_url}", flush=True)
+    stopping.wait()
+    runner.stop()
+    return 0
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    """Package, upload, and deploy the template through a change set; print changes and outputs."""
+    from aggregator.deploy.workflow import deploy
+
+    target = Target.from_args(args)
+    if not STACK_NAME.fullmatch(target.stack_name):
+        raise CliError(
+            f"stack name {target.stack_name!r} must be 1-32 of lowercase letters, digits and '-', "
+            "starting with a letter (it is part of the bucket name)"
+        )
+    parameters = dict(args.parameter or [])
+    if is_loopback(target.endpoint_url):
+        parameters.setdefault("Emulated", "true")
+    print(f"deploying stack '{target.stack_name}' to {target.endpoint_url or 'AWS'} ({target.region})", flush=True)
+    try:
+        result = deploy(
+            target.clients,
+            target.stack_name,
+            target.region,
+            parameters,
+            dry_run=args.dry_run,
+            poll_seconds=0.2 if is_loopback(target.endpoint_url) else 5.0,
+            report=lambda line: print(line, flush=True),
+        )
+    except (DeployError, PackagingError) as exc:
+        raise CliError(str(exc)) from exc
+    if result.status == "unchanged":
+        print("no changes: the stack already matches this code and these parameters (no change set executed)")
+    else:
+        title = "changes (not executed: --dry-run)" if result.status == "dry-run" else f"stack {result.status}"
+        rows = [
+            {"action": c.action, "resource": c.logical_id, "type": c.resource_type, "replacement": c.replacement}
+            for c in result.changes
+        ]
+        if rows:
+            render(rows, ("action", "resource", "type", "replacement"), "table", title=title)
+        else:
+            print(f"{title}: the endpoint listed no resource-level changes")
+    if result.outputs:
+        render(
+            [{"output": k, "value": v} for k, v in sorted(result.outputs.items())],
+            ("output", "value"),
+            "table",
+            title="outputs",
+        )
+    return 0
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    from aggregator.deploy.stack import destroy_stack, retained_resources, stack_status
+    from aggregator.deploy.template import TEMPLATE_PATH
+
+    target = Target.from_args(args)
+    cfn = target.clients("cloudformation")
+    if stack_status(cfn, target.stack_name) is None:
+        raise CliError(f"stack '{target.stack_name}' not found at {target.endpoint_url or target.region}")
+    body = cfn.get_template(StackName=target.stack_name)["TemplateBody"]
+    kept = retained_resources(body if isinstance(body, str) else TEMPLATE_PATH.read_text())
+    physical = {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in cfn.describe_stack_resources(StackName=target.stack_name)["StackResources"]
+        if r.get("LogicalResourceId")
+    }
+    print(f"deleting stack '{target.stack_name}'; these keep their data and stay (DeletionPolicy Retain):")
+    for logical_id in kept:
+        print(f"  {logical_id}: {physical.get(logical_id, '(not created)')}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise CliError("refusing to delete without confirmation: pass --yes")
+        if input(f"type the stack name ({target.stack_name}) to confirm: ").strip() != target.stack_name:
+            raise CliError("not confirmed; nothing deleted")
+    try:
+        destroy_stack(cfn, target.stack_name, poll_seconds=0.2 if is_loopback(target.endpoint_url) else 5.0)
+    except DeployError as exc:
+        raise CliError(str(exc)) from exc
+    print(
+        f"stack '{target.stack_name}' deleted; delete the retained bucket and tables by hand when their data "
+        "is no longer needed"
+    )
+    return 0
+
+
+def _stop_on_signals() -> threading.Event:
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    return stopping
+
+
+def _parameter(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"parameter {text!r} must be written KEY=VALUE")
+    return name, value
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -342,6 +462,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("up", cmd_up, "run the whole system locally (embedded AWS) until Ctrl-C")
     p.add_argument("--port", type=int, default=4566, help="loopback port for the embedded AWS (0: any free port)")
+
+    p = command("deploy", cmd_deploy, "package the code and deploy the stack through a change set")
+    p.add_argument(
+        "--parameter",
+        action="append",
+        type=_parameter,
+        metavar="KEY=VALUE",
+        help="template parameter (repeatable); parameters not given keep their previous value",
+    )
+    p.add_argument("--dry-run", action="store_true", help="print the change set without executing it")
+
+    p = command("destroy", cmd_destroy, "delete the stack (the bucket and tables are retained with their data)")
+    p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+    command("serve", cmd_serve, "run the functions of a stack deployed on an emulator (what `up` does after deploying)")
 
     p = command("demo", cmd_demo, "start the local stack, simulate a fleet, show aggregates and alerts")
     p.add_argument("--instances", type=int, default=20)

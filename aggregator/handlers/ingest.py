@@ -30,6 +30,7 @@ def ingestor() -> Ingestor:
         QuarantineTable(clients("dynamodb"), settings.quarantine_table),
         key_prefix=settings.key_prefix,
         max_object_bytes=settings.max_object_bytes,
+        require_instance_uploader=settings.require_instance_uploader,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aggregator.local.template import Resolver, resources_of_type
+from aggregator.deploy.template import Resolver, resources_of_type
 
 
 def stack_resolver(clients: Any, stack_name: str, template: dict) -> Resolver:
@@ -45,6 +45,11 @@ def stack_resolver(clients: Any, stack_name: str, template: dict) -> Resolver:
     return Resolver(refs, attribute)
 
 
+def template_outputs(template: dict, resolve: Resolver) -> dict[str, str]:
+    """The stack's Outputs computed from the template (moto leaves them empty after a change set)."""
+    return {name: str(resolve(spec["Value"])) for name, spec in template.get("Outputs", {}).items()}
+
+
 def apply_ignored_resources(clients: Any, template: dict, resolve: Resolver) -> None:
     """Bucket versioning and notifications, and SNS subscriptions, exactly as the template declares them."""
     for logical_id, bucket in resources_of_type(template, "AWS::S3::Bucket").items():
@@ -71,6 +76,9 @@ def apply_ignored_resources(clients: Any, template: dict, resolve: Resolver) -> 
         attributes = {"RawMessageDelivery": str(props.get("RawMessageDelivery", False)).lower()}
         if "FilterPolicy" in props:
             attributes["FilterPolicy"] = json.dumps(props["FilterPolicy"])
+        existing = clients("sns").list_subscriptions_by_topic(TopicArn=props["TopicArn"]).get("Subscriptions", [])
+        if any(s["Protocol"] == props["Protocol"] and s["Endpoint"] == props["Endpoint"] for s in existing):
+            continue
         clients("sns").subscribe(
             TopicArn=props["TopicArn"], Protocol=props["Protocol"], Endpoint=props["Endpoint"], Attributes=attributes
         )

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aggregator.local.template import Resolver, resources_of_type
+from aggregator.deploy.template import Resolver, resources_of_type
 
 log = logging.getLogger("aggregator.local.runner")
 INVOKE_LOCK = threading.Lock()
@@ -135,8 +135,8 @@ class SqsPoller(Poller):
         self.stats.records += len(messages)
         try:
             failed = {f["itemIdentifier"] for f in self.function.invoke(event).get("batchItemFailures", [])}
-        except Exception:  # noqa: BLE001 - a function error fails the whole batch, as in Lambda
-            log.exception("%s: function error; the batch will be retried", self.name)
+        except Exception as exc:  # noqa: BLE001 - a function error fails the whole batch, as in Lambda
+            log.error("%s: function error (%s: %s); the batch will be retried", self.name, type(exc).__name__, exc)
             self.stats.errors += 1
             failed = {m["MessageId"] for m in messages}
         for message in messages:
@@ -232,8 +232,8 @@ class StreamPoller(Poller):
             self.stats.records += len(batch)
             try:
                 failures = self.function.invoke({"Records": batch}).get("batchItemFailures", [])
-            except Exception:  # noqa: BLE001 - a function error, as Lambda sees it
-                log.exception("%s: function error on %d records", self.name, len(batch))
+            except Exception as exc:  # noqa: BLE001 - a function error, as Lambda sees it
+                log.error("%s: function error on %d records (%s: %s)", self.name, len(batch), type(exc).__name__, exc)
                 self.stats.errors += 1
                 if self.bisect and len(batch) > 1:
                     middle = len(batch) // 2

@@ -10,11 +10,11 @@ import warnings
 from typing import Any
 
 from aggregator.adapters.clients import AwsClients
-from aggregator.local.emulation import apply_ignored_resources, stack_resolver
+from aggregator.deploy.template import load_template
+from aggregator.deploy.workflow import deploy
+from aggregator.local.emulation import stack_resolver
 from aggregator.local.moto_shims import apply_moto_shims
 from aggregator.local.runner import LocalRunner
-from aggregator.local.stack import artifact_bucket_name, deploy_stack, ensure_artifact, package_code
-from aggregator.local.template import load_template
 
 LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 # Quiet, time-compressed settings for the functions when they run inside the local runner.
@@ -31,6 +31,17 @@ def silence_local_noise() -> None:
     warnings.filterwarnings("ignore", module="moto.*")
     logging.getLogger("moto").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+def serve_functions(clients: AwsClients, stack_name: str, region: str) -> LocalRunner:
+    """Play Lambda for a stack deployed on an emulator: run its functions in this process."""
+    template = load_template()
+    runner = LocalRunner(clients, template, stack_resolver(clients, stack_name, template), region)
+    os.environ.update(LOCAL_FUNCTION_ENV, AWS_REGION=region, AWS_DEFAULT_REGION=region)
+    os.environ.update(runner.function_environment())
+    runner.build()
+    runner.start()
+    return runner
 
 
 class LocalStack:
@@ -76,14 +87,8 @@ class LocalStack:
         os.environ["AWS_DEFAULT_REGION"] = self.region
         os.environ["AWS_REGION"] = self.region
         clients = AwsClients(self.endpoint_url, self.region)
-        self.outputs = deploy_local(clients, self.stack_name, self.region, self.parameters)
-        template = load_template()
-        resolve = stack_resolver(clients, self.stack_name, template)
-        self.runner = LocalRunner(clients, template, resolve, self.region)
-        os.environ.update(LOCAL_FUNCTION_ENV)
-        os.environ.update(self.runner.function_environment())
-        self.runner.build()
-        self.runner.start()
+        self.outputs = deploy(clients, self.stack_name, self.region, self.parameters, poll_seconds=0.2).outputs
+        self.runner = serve_functions(clients, self.stack_name, self.region)
         return self
 
     def wait_until_idle(self, timeout: float = 120) -> bool:
@@ -101,21 +106,3 @@ class LocalStack:
             self.runner.stop()
         if self.server is not None:
             self.server.stop()
-
-
-def deploy_local(clients: AwsClients, stack_name: str, region: str, parameters: dict[str, str]) -> dict[str, str]:
-    """Package, upload and deploy through the same change-set path as production, then apply
-    what moto's CloudFormation ignores (bucket notifications, SNS subscriptions)."""
-    account = clients("sts").get_caller_identity()["Account"]
-    package = package_code()
-    bucket = artifact_bucket_name(account, region)
-    ensure_artifact(clients("s3"), bucket, region, package)
-    outputs = deploy_stack(
-        clients("cloudformation"),
-        stack_name,
-        {"ArtifactBucket": bucket, "ArtifactKey": package.key, **parameters},
-    )
-    template = load_template()
-    resolve = stack_resolver(clients, stack_name, template)
-    apply_ignored_resources(clients, template, resolve)
-    return outputs

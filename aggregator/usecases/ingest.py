@@ -31,6 +31,7 @@ class UploadNotice:
     event_time: str | None = None
     sequencer: str | None = None
     etag: str | None = None
+    uploader: str | None = None  # the S3 event's userIdentity.principalId, e.g. AWS:AROA…:i-0abc
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def notices_from_sns_envelope(body: str) -> list[UploadNotice]:
                     event_time=record.get("eventTime"),
                     sequencer=obj.get("sequencer"),
                     etag=obj.get("eTag"),
+                    uploader=(record.get("userIdentity") or {}).get("principalId"),
                 )
             )
         except (KeyError, TypeError) as exc:
@@ -90,6 +92,7 @@ class Ingestor:
         quarantine: QuarantineTable,
         key_prefix: str = "",
         max_object_bytes: int = 16 * 1024 * 1024,
+        require_instance_uploader: bool = False,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
         self.objects = objects
@@ -97,6 +100,7 @@ class Ingestor:
         self.quarantine = quarantine
         self.key_prefix = key_prefix
         self.max_object_bytes = max_object_bytes
+        self.require_instance_uploader = require_instance_uploader
         self.clock = clock
 
     def ingest(self, notice: UploadNotice) -> IngestResult:
@@ -106,6 +110,14 @@ class Ingestor:
             upload = parse_key(notice.key, self.key_prefix)
         except RejectedKey as exc:
             return self._quarantine(notice.key, version, "rejected-key", str(exc))
+        if self.require_instance_uploader and notice.uploader is not None:
+            if not notice.uploader.endswith(f":{upload.instance}"):
+                return self._quarantine(
+                    notice.key,
+                    version,
+                    "rejected-uploader",
+                    f"written by {notice.uploader}, not by instance {upload.instance}'s role session",
+                )
         try:
             stored = self.objects.read(notice.key, notice.version_id, max_bytes=self.max_object_bytes)
         except ObjectMissing as exc:

@@ -159,3 +159,19 @@ def test_aws_failure_fails_only_that_message(aws, context, monkeypatch):
 def test_sns_envelope_in_the_stored_event_is_real_json():
     body = json.loads(load_event("sqs_sns_s3_object_created")["Records"][0]["body"])
     assert json.loads(body["Message"])["Records"][0]["eventSource"] == "aws:s3"
+
+
+def test_upload_written_by_another_instance_is_rejected_when_required(aws, context, monkeypatch):
+    monkeypatch.setenv("REQUIRE_INSTANCE_UPLOADER", "true")
+    own, foreign = f"counters/{DATE}/i-0abc123", f"counters/{DATE}/i-0other"
+    aws.put(own, "COUNTER1 1", sampled_at=1)
+    aws.put(foreign, "COUNTER1 2", sampled_at=1)
+    # The stored event was written by the session AWS:AROAEXAMPLE:i-0abc123.
+    event = sqs_event(*(sns_body({"Records": [s3_event_record(k)]}) for k in (own, foreign)))
+
+    assert handler(event, context) == {"batchItemFailures": []}
+
+    assert aws.instance_values("COUNTER1", DATE) == {"i-0abc123": 1}
+    [entry] = aws.quarantined()
+    assert (entry["ObjectKey"]["S"], entry["Kind"]["S"]) == (foreign, "rejected-uploader")
+    assert "AWS:AROAEXAMPLE:i-0abc123" in entry["Reason"]["S"]

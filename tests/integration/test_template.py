@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from aggregator.local.template import TEMPLATE_PATH, load_template, resources_of_type
+from aggregator.deploy.template import TEMPLATE_PATH, load_template, resources_of_type
 
 TEMPLATE = load_template()
 RESOURCES = TEMPLATE["Resources"]

@@ -1,7 +1,7 @@
 import io
 import zipfile
 
-from aggregator.local.stack import package_code
+from aggregator.deploy.package import package_code
 
 
 def test_package_is_reproducible_and_holds_only_function_code():

@@ -1,4 +1,4 @@
-"""Reading the CloudFormation template, and resolving the few intrinsics the local stack needs."""
+"""Reading the CloudFormation template, and resolving the few intrinsics the deploy code needs."""
 
 from __future__ import annotations
 
@@ -40,6 +40,42 @@ def load_template_text(text: str) -> dict:
 @lru_cache(maxsize=1)
 def load_template(path: Path = TEMPLATE_PATH) -> dict:
     return load_template_text(path.read_text())
+
+
+def without_false_conditions(template: dict, parameters: dict[str, str]) -> dict:
+    """The template with every resource whose Condition is false left out, conditions resolved here.
+
+    Only for the emulator: moto's CloudFormation keeps conditional resources it skipped at create
+    time and then fails to update them. CloudFormation itself never creates them either, so the
+    stack is the same.
+    """
+    values = {name: str(spec.get("Default", "")) for name, spec in template.get("Parameters", {}).items()}
+    values.update(parameters)
+    conditions = template.get("Conditions", {})
+
+    def evaluate(expression: Any) -> Any:
+        if isinstance(expression, dict) and len(expression) == 1:
+            ((name, argument),) = expression.items()
+            if name == "Ref":
+                return values.get(argument, argument)
+            if name == "Condition":
+                return evaluate(conditions[argument])
+            if name == "Fn::Equals":
+                return str(evaluate(argument[0])) == str(evaluate(argument[1]))
+            if name == "Fn::Not":
+                return not evaluate(argument[0])
+            if name == "Fn::And":
+                return all(evaluate(item) for item in argument)
+            if name == "Fn::Or":
+                return any(evaluate(item) for item in argument)
+        return expression
+
+    kept = {
+        name: resource
+        for name, resource in template["Resources"].items()
+        if "Condition" not in resource or evaluate(conditions[resource["Condition"]])
+    }
+    return {**template, "Resources": kept}
 
 
 def resources_of_type(template: dict, resource_type: str) -> dict[str, dict]:

@@ -1,0 +1,1 @@
+"""Packaging the function code and deploying the template: used by `counters deploy` and the local stack."""
