@@ -28,9 +28,8 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str, tit
     else:
         table = Table(title=title)
         for column in columns:
-            table.add_column(
-                column, justify="right" if column in ("value", "threshold", "previous", "attempts") else "left"
-            )
+            numeric = all(isinstance(row.get(column), int | float | None) for row in rows)
+            table.add_column(column, justify="right" if numeric else "left", overflow="fold")
         for row in rows:
             table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in columns))
-        Console(width=max(120, Console().width)).print(table)
+        Console(width=max(160, Console().width)).print(table)
