@@ -1,11 +1,16 @@
 """Which upload is newer: the ordering stamp (contract: ARCHITECTURE.md, "Ordering").
 
 A stamp is a string that sorts in upload order, so DynamoDB can compare it in a condition:
-  <sampled-at, 13-digit epoch milliseconds>.<S3 sequencer, right-padded with zeros to 32>
+  <sampled-at, 13-digit epoch milliseconds>[.<S3 sequencer without its trailing zeros>]
 sampled-at comes from the object metadata the upload command writes (when the instance took
 the sample); an object without it falls back to the S3 event time. The sequencer breaks ties
 within one millisecond and is used only when the object read is the very version the event
 names (otherwise it describes a different write than the content we apply).
+
+S3 compares sequencers by right-padding the shorter with zeros; since '0' is the lowest hex
+digit, comparing the strings with their trailing zeros removed gives the same order without
+storing the padding (the stamp is stored once per instance in every counter's item, so its
+length is paid on every write).
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import datetime as dt
 import re
 
 SAMPLED_AT_METADATA = "sampled-at"
-SEQUENCER_WIDTH = 32
 _SEQUENCER = re.compile(r"[0-9A-Fa-f]{1,32}")
 
 
@@ -22,10 +26,8 @@ def make_stamp(sampled_at_ms: int, sequencer: str | None = None) -> str:
     """Build the sortable stamp for an upload."""
     if not 0 <= sampled_at_ms < 10**13:
         raise ValueError(f"sampled-at {sampled_at_ms} is out of range")
-    tie = ""
-    if sequencer and _SEQUENCER.fullmatch(sequencer):
-        tie = sequencer.upper()
-    return f"{sampled_at_ms:013d}.{tie.ljust(SEQUENCER_WIDTH, '0')}"
+    tie = sequencer.upper().rstrip("0") if sequencer and _SEQUENCER.fullmatch(sequencer) else ""
+    return f"{sampled_at_ms:013d}.{tie}" if tie else f"{sampled_at_ms:013d}"
 
 
 def sampled_at_from_metadata(metadata: dict[str, str]) -> int | None:

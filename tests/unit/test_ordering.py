@@ -14,12 +14,20 @@ def test_sequencer_breaks_ties_within_a_millisecond_right_padded():
     # S3: right-pad the shorter sequencer with zeros, then compare lexically.
     assert make_stamp(5, "0055AED6DCD90281E5") < make_stamp(5, "0055AED6DCD90281E6")
     assert make_stamp(5, "0055AED6DCD9028") < make_stamp(5, "0055AED6DCD90281")
+    assert make_stamp(5, "0055AED6DCD9028") == make_stamp(5, "0055AED6DCD902800")  # equal once padded
+    assert make_stamp(5, "0055AED6DCD90280") < make_stamp(5, "0055AED6DCD9028001")
     assert make_stamp(5, None) < make_stamp(5, "00AB")
+    assert make_stamp(5, "FF") < make_stamp(6, None)
+
+
+def test_stamp_is_short():
+    assert make_stamp(1795346400123) == "1795346400123"
+    assert make_stamp(1795346400123, "0055AED6DCD90281E5") == "1795346400123.0055AED6DCD90281E5"
 
 
 def test_metadata_sample_time_wins_over_event_time():
     stamp = upload_stamp({"sampled-at": "1795000000123"}, "2026-11-22T10:00:00.000Z", T, "0A", True)
-    assert stamp.startswith("1795000000123.")
+    assert stamp == "1795000000123.0A"
 
 
 def test_event_time_and_sequencer_used_when_reading_the_exact_version():
