@@ -8,7 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from aggregator.deploy.template import load_template, resources_of_type
+from aggregator.deploy.template import load_template, resources_of_type, table_definition
 from aggregator.local.runner import lambda_stream_record
 
 EVENTS = Path(__file__).parent / "events"
@@ -76,23 +76,11 @@ def aggregates_event(*changes: tuple[str, str, int | None, int | None, int]) -> 
 
 
 def create_tables_from_template(dynamodb: Any) -> dict[str, str]:
-    """Create every table the template declares (same keys, indexes, streams); returns logical id → name."""
-    names = {}
-    for logical_id, resource in resources_of_type(load_template(), "AWS::DynamoDB::Table").items():
-        props = resource["Properties"]
-        kwargs = {
-            "TableName": logical_id,
-            "AttributeDefinitions": props["AttributeDefinitions"],
-            "KeySchema": props["KeySchema"],
-            "BillingMode": props["BillingMode"],
-        }
-        if "GlobalSecondaryIndexes" in props:
-            kwargs["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
-        if "StreamSpecification" in props:
-            kwargs["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
-        dynamodb.create_table(**kwargs)
-        names[logical_id] = logical_id
-    return names
+    """Create every table the template declares (same keys, indexes, streams), named by logical id."""
+    template = load_template()
+    for logical_id in resources_of_type(template, "AWS::DynamoDB::Table"):
+        dynamodb.create_table(**table_definition(template, logical_id, logical_id))
+    return {logical_id: logical_id for logical_id in resources_of_type(template, "AWS::DynamoDB::Table")}
 
 
 class StreamReader:

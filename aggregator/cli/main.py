@@ -209,6 +209,30 @@ def _parameter(text: str) -> tuple[str, str]:
     return name, value
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """Write units and requests beside the naive design, local freshness, parser speed."""
+    from aggregator.bench.report import print_tables, run_bench, write_chart
+
+    latency = {}
+    if args.latency_instances:
+        latency["instances"] = args.latency_instances
+    if args.latency_counters:
+        latency["counters"] = args.latency_counters
+    if args.minute_seconds:
+        latency["minute_seconds"] = args.minute_seconds
+    result = run_bench(
+        quick=args.quick, latency_options=latency, progress=lambda line: print(f"… {line}", file=sys.stderr, flush=True)
+    )
+    chart = write_chart(result, Path(args.chart))
+    result["chart"] = str(chart)
+    if args.format == "json":
+        print(json.dumps(result, indent=2))
+    else:
+        print_tables(result)
+        print(f"chart: {chart}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.cli.demo import run_demo
 
@@ -477,6 +501,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
     command("serve", cmd_serve, "run the functions of a stack deployed on an emulator (what `up` does after deploying)")
+
+    p = command("bench", cmd_bench, "measure write cost (ours and a naive baseline), freshness and parser speed")
+    p.add_argument("--quick", action="store_true", help="small sizes: a smoke run of every measurement")
+    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--chart", default="bench-cost.png", help="where to write the PNG chart (default: %(default)s)")
+    p.add_argument("--latency-instances", type=int, help="instances for the freshness run (default 100)")
+    p.add_argument("--latency-counters", type=int, help="counters per file for the freshness run (default 100)")
+    p.add_argument("--minute-seconds", type=float, help="length of one upload minute, compressed (default 60)")
 
     p = command("demo", cmd_demo, "start the local stack, simulate a fleet, show aggregates and alerts")
     p.add_argument("--instances", type=int, default=20)

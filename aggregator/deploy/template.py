@@ -115,3 +115,19 @@ class Resolver:
             return str(self.refs[name])
 
         return re.sub(r"\$\{([^}!]+)\}", replace, template)
+
+
+def table_definition(template: dict, logical_id: str, table_name: str) -> dict:
+    """CreateTable arguments for a table the template declares: same keys, indexes and stream."""
+    props = template["Resources"][logical_id]["Properties"]
+    definition = {
+        "TableName": table_name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props["BillingMode"],
+    }
+    if "GlobalSecondaryIndexes" in props:
+        definition["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+    if "StreamSpecification" in props:
+        definition["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    return definition

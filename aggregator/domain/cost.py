@@ -30,7 +30,7 @@ def number_size(text: str) -> int:
 
 def value_size(value: Mapping[str, Any]) -> int:
     """Size of one attribute value in DynamoDB JSON ({"S": ...}, {"N": ...}, {"M": {...}}, ...)."""
-    (kind, data), = value.items()
+    ((kind, data),) = value.items()
     if kind == "S":
         return len(data.encode())
     if kind == "N":

@@ -1,0 +1,1 @@
+"""`counters bench`: write units, requests, freshness latency and parser speed, beside a naive design."""
