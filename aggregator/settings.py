@@ -23,6 +23,7 @@ class Settings:
     threshold_cache_seconds: float = 30.0
     max_object_bytes: int = 16 * 1024 * 1024
     require_instance_uploader: bool = False
+    max_counters_per_file: int = 10_000
 
     @classmethod
     def from_env(cls, *required: str, environ: dict[str, str] | None = None) -> Settings:

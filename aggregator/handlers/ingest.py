@@ -31,6 +31,7 @@ def ingestor() -> Ingestor:
         key_prefix=settings.key_prefix,
         max_object_bytes=settings.max_object_bytes,
         require_instance_uploader=settings.require_instance_uploader,
+        max_counters_per_file=settings.max_counters_per_file,
     )
 
 

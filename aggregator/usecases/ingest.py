@@ -93,6 +93,7 @@ class Ingestor:
         key_prefix: str = "",
         max_object_bytes: int = 16 * 1024 * 1024,
         require_instance_uploader: bool = False,
+        max_counters_per_file: int = 10_000,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ):
         self.objects = objects
@@ -101,6 +102,7 @@ class Ingestor:
         self.key_prefix = key_prefix
         self.max_object_bytes = max_object_bytes
         self.require_instance_uploader = require_instance_uploader
+        self.max_counters_per_file = max_counters_per_file
         self.clock = clock
 
     def ingest(self, notice: UploadNotice) -> IngestResult:
@@ -129,6 +131,16 @@ class Ingestor:
             counters = parse_counter_file(stored.body)
         except MalformedFile as exc:
             return self._quarantine(notice.key, version, "malformed", exc.reason, exc.position)
+        if len(counters) > self.max_counters_per_file:
+            # One conditional write per counter: beyond this a file would not finish inside the
+            # function's timeout, and a half-written file retried forever helps nobody.
+            return self._quarantine(
+                notice.key,
+                version,
+                "too-many-counters",
+                f"file has {len(counters)} counters; the limit is {self.max_counters_per_file} per file "
+                "(template parameter MaxCountersPerFile)",
+            )
         stamp = upload_stamp(
             stored.metadata,
             notice.event_time,
