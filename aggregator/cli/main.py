@@ -233,6 +233,18 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_soak(args: argparse.Namespace) -> int:
+    from aggregator.cli.soak import run_soak
+
+    return run_soak(args)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from aggregator.verify.cli import verify
+
+    return verify(args.schedules, args.seed, args.workers)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from aggregator.cli.demo import run_demo
 
@@ -509,6 +521,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--latency-instances", type=int, help="instances for the freshness run (default 100)")
     p.add_argument("--latency-counters", type=int, help="counters per file for the freshness run (default 100)")
     p.add_argument("--minute-seconds", type=float, help="length of one upload minute, compressed (default 60)")
+
+    p = command("soak", cmd_soak, "play the fleet's workload against a running stack; report backlog and freshness")
+    p.add_argument("--instances", type=int, default=100)
+    p.add_argument("--counters", type=int, default=100)
+    p.add_argument("--minutes", type=int, default=3, help="upload rounds (one upload per instance per minute)")
+    p.add_argument("--minute-seconds", type=float, default=60.0, help="how long a minute lasts (time compression)")
+    p.add_argument("--sample-seconds", type=float, default=1.0)
+    p.add_argument("--drain-timeout", type=float, default=900.0)
+    p.add_argument("--date", type=_date)
+    p.add_argument("--seed", type=int, default=11)
+
+    p = command("verify", cmd_verify, "run randomised fault schedules against the functions (on moto, in-process)")
+    p.add_argument("--schedules", type=int, default=1000)
+    p.add_argument("--seed", type=int, default=0, help="first seed; schedule i uses seed+i")
+    p.add_argument("--workers", type=int, default=1, help="processes running schedules side by side")
 
     p = command("demo", cmd_demo, "start the local stack, simulate a fleet, show aggregates and alerts")
     p.add_argument("--instances", type=int, default=20)

@@ -114,16 +114,30 @@ class Poller(threading.Thread, ABC):
 class SqsPoller(Poller):
     """Lambda's SQS poller: receive up to BatchSize, invoke, delete what succeeded."""
 
-    def __init__(self, name, function, stop, sqs, queue_url: str, queue_arn: str, region: str, batch_size: int):
+    def __init__(
+        self,
+        name,
+        function,
+        stop,
+        sqs,
+        queue_url: str,
+        queue_arn: str,
+        region: str,
+        batch_size: int,
+        wait_seconds: int = 1,
+        retry_visibility_seconds: int = LOCAL_RETRY_VISIBILITY_SECONDS,
+    ):
         super().__init__(name, function, stop)
         self.sqs, self.queue_url, self.queue_arn, self.region = sqs, queue_url, queue_arn, region
         self.batch_size = batch_size
+        self.wait_seconds = wait_seconds
+        self.retry_visibility_seconds = retry_visibility_seconds
 
     def poll_once(self) -> bool:
         response = self.sqs.receive_message(
             QueueUrl=self.queue_url,
             MaxNumberOfMessages=min(10, self.batch_size),
-            WaitTimeSeconds=1,
+            WaitTimeSeconds=self.wait_seconds,
             AttributeNames=["All"],
             MessageAttributeNames=["All"],
         )
@@ -144,7 +158,7 @@ class SqsPoller(Poller):
                 self.sqs.change_message_visibility(
                     QueueUrl=self.queue_url,
                     ReceiptHandle=message["ReceiptHandle"],
-                    VisibilityTimeout=LOCAL_RETRY_VISIBILITY_SECONDS,
+                    VisibilityTimeout=self.retry_visibility_seconds,
                 )
             else:
                 self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -185,6 +199,7 @@ class StreamPoller(Poller):
         region: str,
         settings: dict,
         failure_queue_url: str | None,
+        retry_pause_seconds: float = 0.05,
     ):
         super().__init__(name, function, stop)
         self.streams, self.sqs, self.stream_arn, self.region = streams, sqs, stream_arn, region
@@ -194,6 +209,7 @@ class StreamPoller(Poller):
         self.max_age = int(settings.get("MaximumRecordAgeInSeconds", -1))
         self.starting_position = settings.get("StartingPosition", "TRIM_HORIZON")
         self.failure_queue_url = failure_queue_url
+        self.retry_pause_seconds = retry_pause_seconds
         self.iterators: dict[str, str | None] = {}
         self.shards_checked_at = 0.0
 
@@ -250,7 +266,7 @@ class StreamPoller(Poller):
                 self._send_to_failure_destination(shard_id, batch, "RetryAttemptsExhausted")
                 return
             retries_left -= 1
-            time.sleep(0.05)
+            time.sleep(self.retry_pause_seconds)
 
     def _too_old(self, batch: list[dict]) -> bool:
         if self.max_age < 0:

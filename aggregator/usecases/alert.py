@@ -88,3 +88,11 @@ class Alerter:
         self.states.mark_published(change.key, alert.transition_id)
         known[change.key] = AlertState(state=new_state)
         return alert
+
+
+def reconcile_date(date: str, values: dict[str, int], alerter: Alerter, marker: str) -> list[Alert]:
+    """Announce whatever transition the current sums of one date call for (ops repair after
+    replays): each counter is compared with its last announced state, as a change would be."""
+    changes = [AggregateChange((counter, date), marker, value, None) for counter, value in sorted(values.items())]
+    known = alerter.load_states(changes)
+    return [alert for change in changes if (alert := alerter.process(change, known)) is not None]

@@ -1,0 +1,136 @@
+"""`counters soak`: the seed's workload against a running stack, watched from outside like ops would."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import random
+import statistics
+import threading
+import time
+
+from aggregator.cli.context import Target
+from aggregator.domain.counter_file import format_counter_file
+from aggregator.domain.keys import upload_key
+from aggregator.domain.ordering import SAMPLED_AT_METADATA, epoch_ms
+
+MARKER = "soak.marker."
+
+
+def run_soak(args: argparse.Namespace) -> int:
+    target = Target.from_args(args)
+    s3, sqs, dynamodb = target.clients("s3"), target.clients("sqs"), target.clients("dynamodb")
+    bucket, queue_url = target.output("BucketName"), target.output("IngestQueueUrl")
+    aggregates = target.aggregates()
+    rng = random.Random(args.seed)
+    date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
+    fleet = [f"i-soak{n:05d}" for n in range(args.instances)]
+    names = [f"rtb.metric_{n:03d}" for n in range(args.counters)]
+    values = {i: {n: rng.randint(0, 999_999) for n in names} for i in fleet}
+    uploaded_at: dict[tuple[str, int], float] = {}
+    seen_at: dict[tuple[str, int], float] = {}
+    samples: list[tuple[float, int, int]] = []  # (seconds since start, queue depth, uploads not yet summed)
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def watch() -> None:
+        while not stop.is_set():
+            markers = _markers(dynamodb, aggregates.table_name, date)
+            now = time.monotonic()
+            for instance, round_number in markers.items():
+                seen_at.setdefault((instance, round_number), now)
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
+            pending = sum(1 for key in list(uploaded_at) if key not in seen_at)
+            samples.append((now - started, sum(int(v) for v in attributes.values()), pending))
+            stop.wait(args.sample_seconds)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    print(
+        f"soak: {args.instances} instances x {args.counters} counters, {args.minutes} minute(s) of "
+        f"{args.minute_seconds} s, date {date}, against {target.endpoint_url or target.region}",
+        flush=True,
+    )
+    for round_number in range(1, args.minutes + 1):
+        round_start = time.monotonic()
+        for position, instance in enumerate(fleet):
+            time.sleep(max(0.0, round_start + args.minute_seconds * position / len(fleet) - time.monotonic()))
+            for name in names:
+                if rng.random() < 0.5:
+                    values[instance][name] = rng.randint(0, 999_999)
+            body = format_counter_file({**values[instance], MARKER + instance: round_number}).encode()
+            uploaded_at[(instance, round_number)] = time.monotonic()
+            s3.put_object(
+                Bucket=bucket,
+                Key=upload_key(date, instance, target.key_prefix),
+                Body=body,
+                Metadata={SAMPLED_AT_METADATA: str(epoch_ms(dt.datetime.now(dt.UTC)))},
+            )
+        behind = time.monotonic() - (round_start + args.minute_seconds)
+        print(
+            f"minute {round_number}: {len(fleet)} uploads" + (f" ({behind:.1f} s late)" if behind > 1 else ""),
+            flush=True,
+        )
+        time.sleep(max(0.0, round_start + args.minute_seconds - time.monotonic()))
+    deadline = time.monotonic() + args.drain_timeout
+    while time.monotonic() < deadline and len(seen_at) < len(uploaded_at):
+        time.sleep(1)
+    stop.set()
+    watcher.join()
+    elapsed = time.monotonic() - started
+
+    latencies = sorted(seen_at[key] - uploaded_at[key] for key in uploaded_at if key in seen_at)
+    truth = {}
+    for instance_values in values.values():
+        for name, value in instance_values.items():
+            truth[name] = truth.get(name, 0) + value
+    stored = {k: v for k, v in aggregates.query_date(date).items() if not k.startswith(MARKER)}
+    wrong = sorted(name for name in truth if stored.get(name) != truth[name])
+    quarantined = len(target.quarantine().list_all())
+    dead = int(
+        sqs.get_queue_attributes(
+            QueueUrl=target.output("DeadLetterQueueUrl"), AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]["ApproximateNumberOfMessages"]
+    )
+    print("backlog over time (s since start: ingest queue depth, uploads not yet in the sums):")
+    step = max(1, len(samples) // 20)
+    for at, depth, pending in samples[::step]:
+        print(f"  {at:7.1f} s: queue {depth:5d}, pending {pending:5d}")
+    writes = len(uploaded_at) * (args.counters + 1)
+    print(
+        f"uploads processed: {len(latencies)} of {len(uploaded_at)}; {writes} counter values in {elapsed:.0f} s "
+        f"({writes / elapsed:.1f} counter values/s sustained)"
+    )
+    if latencies:
+        q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
+        print(
+            f"freshness upload -> aggregate: p50 {q[49]:.1f} s, p95 {q[94]:.1f} s, p99 {q[98]:.1f} s "
+            f"(sampled every {args.sample_seconds} s)"
+        )
+    print(f"errors: {quarantined} quarantined, {dead} dead-lettered")
+    if wrong or len(latencies) < len(uploaded_at):
+        print(
+            f"FAILED: {len(wrong)} aggregate(s) differ from the truth, "
+            f"{len(uploaded_at) - len(latencies)} upload(s) never reached the sums"
+        )
+        return 1
+    print(f"aggregates equal the truth: all {len(truth)} counters")
+    return 0
+
+
+def _markers(dynamodb, table: str, date: str) -> dict[str, int]:
+    markers = {}
+    paginator = dynamodb.get_paginator("query")
+    for page in paginator.paginate(
+        TableName=table,
+        IndexName="ByDate",
+        KeyConditionExpression="#d = :d AND begins_with(#c, :m)",
+        ExpressionAttributeNames={"#d": "Date", "#c": "Counter"},
+        ExpressionAttributeValues={":d": {"S": date}, ":m": {"S": MARKER}},
+    ):
+        for item in page.get("Items", []):
+            markers[item["Counter"]["S"][len(MARKER) :]] = int(item["Value"]["N"])
+    return markers
