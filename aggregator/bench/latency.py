@@ -25,7 +25,9 @@ class LatencyFigures:
     rounds: int
     minute_seconds: float  # how long one "minute" of uploads lasted (time compression)
     uploads: int
-    counter_writes_per_second: float  # what the local stack sustained, upload start to drained
+    offered_counter_writes_per_second: float  # what the fleet asks for
+    counter_writes_per_second: float  # written over the time from the first upload to drained
+    drained_after_s: float  # how long after the last minute ended the pipeline was idle again
     aggregates_observed: int  # uploads whose marker reached the aggregate (should equal uploads)
     alerts_observed: int  # uploads whose marker raised its transition (should equal uploads)
     aggregate_p50_s: float
@@ -131,7 +133,9 @@ def measure_latency(
         rounds=rounds,
         minute_seconds=minute_seconds,
         uploads=len(uploaded),
+        offered_counter_writes_per_second=round(instances * (counters + 1) / minute_seconds, 1),
         counter_writes_per_second=round(len(uploaded) * (counters + 1) / elapsed, 1),
+        drained_after_s=round(max(0.0, elapsed - rounds * minute_seconds), 1),
         aggregates_observed=len(to_aggregate),
         alerts_observed=len(to_alert),
         **{f"aggregate_p{p}_s": round(percentile(to_aggregate, p / 100), 2) for p in (50, 95, 99)},

@@ -38,5 +38,12 @@ def test_bench_quick_table_names_every_section(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    for heading in ("measured on moto", "model: 100 counters", "local freshness", "parser:", "chart:"):
+    for heading in (
+        "measured on moto",
+        "model: 100 counters",
+        "local freshness",
+        "local stack: offered",
+        "parser:",
+        "chart:",
+    ):
         assert heading in result.stdout
