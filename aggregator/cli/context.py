@@ -16,9 +16,14 @@ from aggregator.adapters.dynamodb import (
     AlertStatesTable,
     InstanceValuesTable,
     QuarantineTable,
+    ThresholdCache,
     ThresholdsTable,
 )
 from aggregator.adapters.s3 import S3Objects
+from aggregator.adapters.sns import AlertsTopic
+from aggregator.adapters.sqs import Queue
+from aggregator.adapters.streams import StreamReader
+from aggregator.usecases.alert import Alerter
 from aggregator.usecases.ingest import Ingestor
 
 DEFAULT_REGION = "us-east-1"
@@ -125,3 +130,17 @@ class Target:
 
     def ingestor(self) -> Ingestor:
         return Ingestor(self.objects(), self.instance_values(), self.quarantine(), key_prefix=self.key_prefix)
+
+    def alerter(self) -> Alerter:
+        """The alert function's decision and publishing, run from the operator's side (no cache)."""
+        return Alerter(
+            ThresholdCache(self.thresholds(), 0),
+            self.alert_states(),
+            AlertsTopic(self.clients("sns"), self.output("AlertsTopicArn")),
+        )
+
+    def queue(self, output: str) -> Queue:
+        return Queue(self.clients("sqs"), self.output(output))
+
+    def stream_reader(self) -> StreamReader:
+        return StreamReader(self.clients("dynamodbstreams"))

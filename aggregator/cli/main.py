@@ -14,6 +14,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -34,8 +35,8 @@ from aggregator.domain.counter_file import NAME_PATTERN, MalformedFile, parse_co
 from aggregator.domain.errors import AggregatorError
 from aggregator.domain.keys import date_prefix, parse_date, upload_key
 from aggregator.domain.ordering import SAMPLED_AT_METADATA, epoch_ms
-from aggregator.usecases.aggregate import recompute_date
 from aggregator.usecases.ingest import APPLIED
+from aggregator.usecases.repair import DateRepair, repair_date, repair_stream_failures
 
 STACK_NAME = re.compile(r"[a-z][a-z0-9-]{0,31}")
 
@@ -432,9 +433,11 @@ def cmd_errors(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     target = Target.from_args(args)
     if args.dead_letters:
-        moved = _redrive(target)
+        moved = target.queue("DeadLetterQueueUrl").move_all_to(target.queue("IngestQueueUrl"))
         print(f"moved {moved} message(s) from the dead-letter queue back to the ingest queue")
         return 0
+    if args.stream_failures:
+        return _repair_stream_failures(target)
     ingestor = target.ingestor()
     keys = [args.key] if args.key else list(target.objects().keys(date_prefix(args.date, target.key_prefix)))
     if not keys:
@@ -448,23 +451,30 @@ def cmd_replay(args: argparse.Namespace) -> int:
             failures += 1
             print(f"FAILED   {key}: {result.reason}")
     if args.date:
-        repaired = recompute_date(args.date, target.instance_values(), target.aggregates())
-        print(f"recomputed the aggregates of {args.date}: {repaired} corrected")
+        _print_repair(_repairer(target)(args.date))
     return 1 if failures else 0
 
 
-def _redrive(target: Target) -> int:
-    sqs = target.clients("sqs")
-    source, destination = target.output("DeadLetterQueueUrl"), target.output("IngestQueueUrl")
-    moved = 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
-        if not messages:
-            return moved
-        for message in messages:
-            sqs.send_message(QueueUrl=destination, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
+def _repairer(target: Target):
+    values, aggregates, alerter = target.instance_values(), target.aggregates(), target.alerter()
+    marker = f"repair-{time.time_ns() // 1_000_000}"
+    return lambda date: repair_date(date, values, aggregates, alerter, marker)
+
+
+def _print_repair(repair: DateRepair) -> None:
+    print(f"recomputed the aggregates of {repair.date}: {repair.corrected} corrected")
+    for alert in repair.alerts:
+        print(f"announced {alert.state} for {alert.counter} {alert.date} = {alert.value} (threshold {alert.threshold})")
+
+
+def _repair_stream_failures(target: Target) -> int:
+    result = repair_stream_failures(target.queue("StreamFailureQueueUrl"), target.stream_reader(), _repairer(target))
+    for repair in result.repaired:
+        _print_repair(repair)
+    print(f"repaired {len(result.repaired)} date(s) named by {result.messages} failed stream batch(es)")
+    for description in result.unreadable:
+        print(f"LEFT QUEUED {description}: repair its date with bin/counters replay --date D")
+    return 1 if result.unreadable else 0
 
 
 # ---------------------------------------------------------------- parser
@@ -580,6 +590,11 @@ def build_parser() -> argparse.ArgumentParser:
     which.add_argument("--key", help="re-ingest one object key (its current version)")
     which.add_argument(
         "--dead-letters", action="store_true", help="move dead-lettered messages back to the ingest queue"
+    )
+    which.add_argument(
+        "--stream-failures",
+        action="store_true",
+        help="recompute and re-announce every date a failed stream batch touched, then drop the batch",
     )
     return parser
 

@@ -23,11 +23,16 @@ def aggregate_changes(changes: Iterable[ItemChange], aggregates: AggregatesTable
     return len(to_write)
 
 
-def recompute_date(date: str, instance_values: InstanceValuesTable, aggregates: AggregatesTable) -> int:
-    """Rebuild every aggregate of one date from InstanceValues (ops repair); returns rows written."""
+def recompute_date(
+    date: str, instance_values: InstanceValuesTable, aggregates: AggregatesTable
+) -> tuple[dict[str, int], int]:
+    """Rebuild every aggregate of one date from InstanceValues (ops repair).
+
+    Returns the date's sums {counter: value} and how many rows had to be corrected.
+    """
     wanted = {(counter, date): sum(values.values()) for counter, values in instance_values.items_for_date(date)}
     stored = {(counter, date): value for counter, value in aggregates.query_date(date).items()}
     to_write = changed_totals(wanted, stored)
     to_write.update({key: None for key in stored if key not in wanted})
     aggregates.write_values(to_write)
-    return len(to_write)
+    return {counter: value for (counter, _), value in wanted.items()}, len(to_write)

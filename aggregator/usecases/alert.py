@@ -12,6 +12,10 @@ from aggregator.domain.aggregation import CounterKey
 from aggregator.domain.alerts import Alert, transition
 
 
+class TransitionRaced(RuntimeError):
+    """The stored alert state moved between reading it and claiming a transition."""
+
+
 @dataclass(frozen=True)
 class AggregateChange:
     key: CounterKey
@@ -83,7 +87,7 @@ class Alerter:
         if not claimed:
             # The stored state moved under us (a concurrent or earlier attempt): re-read next time.
             known.pop(change.key, None)
-            raise RuntimeError(f"alert state of {change.key[0]} {change.key[1]} changed concurrently; retrying")
+            raise TransitionRaced(f"alert state of {change.key[0]} {change.key[1]} changed concurrently; retrying")
         self.topic.publish(alert.body(), alert.subject(), alert.attributes())
         self.states.mark_published(change.key, alert.transition_id)
         known[change.key] = AlertState(state=new_state)
@@ -91,8 +95,23 @@ class Alerter:
 
 
 def reconcile_date(date: str, values: dict[str, int], alerter: Alerter, marker: str) -> list[Alert]:
-    """Announce whatever transition the current sums of one date call for (ops repair after
-    replays): each counter is compared with its last announced state, as a change would be."""
+    """Announce whatever transition the current sums of one date call for (ops repair after a
+    stream failure): each counter is compared with its last announced state, as a change would
+    be. `marker` stands in for the stream sequence number in the transitionId, so it must be
+    new for every repair."""
     changes = [AggregateChange((counter, date), marker, value, None) for counter, value in sorted(values.items())]
-    known = alerter.load_states(changes)
-    return [alert for change in changes if (alert := alerter.process(change, known)) is not None]
+    alerts = []
+    for change in changes:
+        alert = None
+        for attempt in range(3):
+            known = alerter.load_states([change])
+            try:
+                alert = alerter.process(change, known)
+                break
+            except TransitionRaced:
+                # The live alert function announced this counter meanwhile: look again.
+                if attempt == 2:
+                    raise
+        if alert is not None:
+            alerts.append(alert)
+    return alerts

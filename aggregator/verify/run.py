@@ -16,8 +16,11 @@ from botocore.exceptions import ClientError
 
 from aggregator.adapters.clients import AwsClients
 from aggregator.adapters.dynamodb import AggregatesTable, InstanceValuesTable
+from aggregator.adapters.sqs import Queue
+from aggregator.adapters.streams import StreamReader
 from aggregator.domain.alerts import ALARM, OK, state_for
-from aggregator.local.runner import Function, SqsPoller, StreamPoller, lambda_stream_record
+from aggregator.local.runner import Function, SqsPoller, StreamPoller
+from aggregator.usecases.repair import repair_date, repair_stream_failures
 from aggregator.verify.scenario import Scenario, ground_truth
 
 REGION = "us-east-1"
@@ -220,27 +223,24 @@ def _run(scenario: Scenario, faults: Faults, aws: Any, ingest_handler, aggregate
     pollers = (ingest, aggregate, alert)
     _drain(pollers, sqs, queue_url)
 
-    # The operator's turn, with the faults gone: redrive, replay stream failures, recompute, reconcile.
+    # The operator's turn, with the faults gone, through the same code as `bin/counters replay`:
+    # --dead-letters, then --stream-failures (recompute and re-announce the dates they name).
     faults.enabled = False
-    dead_lettered = _redrive(sqs, dlq_url, queue_url)
-    _drain(pollers, sqs, queue_url)
-    stream_failures = _replay_stream_failures(
-        sqs, streams, failures_url, {aggregate.stream_arn: aggregate.function, alert.stream_arn: alert.function}
-    )
+    dead_lettered = Queue(sqs, dlq_url, wait_seconds=0).move_all_to(Queue(sqs, queue_url))
     _drain(pollers, sqs, queue_url)
     from aggregator.handlers.alert import alerter
-    from aggregator.usecases.aggregate import recompute_date
-    from aggregator.usecases.alert import reconcile_date
 
     values_table = InstanceValuesTable(dynamodb, TABLES["InstanceValuesTable"])
     aggregates_table = AggregatesTable(dynamodb, TABLES["AggregatesTable"])
-    dates = sorted({u.date for u in scenario.uploads})
-    for date in dates:
-        recompute_date(date, values_table, aggregates_table)
+    repaired = repair_stream_failures(
+        Queue(sqs, failures_url, wait_seconds=0),
+        StreamReader(streams),
+        lambda date: repair_date(date, values_table, aggregates_table, alerter(), "repair"),
+    )
     _drain(pollers, sqs, queue_url)
-    for date in dates:
-        reconcile_date(date, aggregates_table.query_date(date), alerter(), "reconcile")
-
+    if repaired.unreadable:
+        raise RuntimeError(f"stream failures left unrepaired: {repaired.unreadable}")
+    stream_failures = repaired.messages
     outcome = _check(scenario, dynamodb, sqs, inbox, dlq_url, versions, dead_lettered, stream_failures)
     outcome.injected_errors, outcome.crashes = faults.injected_errors, faults.crashes
     return outcome
@@ -335,44 +335,6 @@ def _drain(pollers, sqs, queue_url: str, limit: int = 2000) -> None:
         if not any(busy) and not _queue_depth(sqs, queue_url):
             return
     raise RuntimeError("the pipeline did not drain")
-
-
-def _redrive(sqs, source: str, destination: str) -> int:
-    moved = 0
-    while messages := sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            sqs.send_message(QueueUrl=destination, MessageBody=message["Body"])
-            sqs.delete_message(QueueUrl=source, ReceiptHandle=message["ReceiptHandle"])
-            moved += 1
-    return moved
-
-
-def _replay_stream_failures(sqs, streams, failures_url: str, functions: dict[str, Function]) -> int:
-    """Re-deliver each batch the stream triggers gave up on, read again from the stream by its range."""
-    replayed = 0
-    while messages := sqs.receive_message(QueueUrl=failures_url, MaxNumberOfMessages=10).get("Messages", []):
-        for message in messages:
-            info = json.loads(message["Body"])["DDBStreamBatchInfo"]
-            iterator = streams.get_shard_iterator(
-                StreamArn=info["streamArn"],
-                ShardId=info["shardId"],
-                ShardIteratorType="AT_SEQUENCE_NUMBER",
-                SequenceNumber=info["startSequenceNumber"],
-            )["ShardIterator"]
-            batch, end = [], int(info["endSequenceNumber"])
-            while iterator:
-                response = streams.get_records(ShardIterator=iterator, Limit=100)
-                records = [r for r in response["Records"] if int(r["dynamodb"]["SequenceNumber"]) <= end]
-                batch.extend(lambda_stream_record(r, info["streamArn"], REGION) for r in records)
-                if not response["Records"] or len(records) < len(response["Records"]):
-                    break
-                iterator = response.get("NextShardIterator")
-            response = functions[info["streamArn"]].invoke({"Records": batch})
-            if response.get("batchItemFailures"):
-                raise RuntimeError(f"replaying a failed batch failed again: {response}")
-            sqs.delete_message(QueueUrl=failures_url, ReceiptHandle=message["ReceiptHandle"])
-            replayed += 1
-    return replayed
 
 
 def _queue_depth(sqs, url: str) -> int:
