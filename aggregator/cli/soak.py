@@ -32,13 +32,14 @@ def run_soak(args: argparse.Namespace) -> int:
     samples: list[tuple[float, int, int]] = []  # (seconds since start, queue depth, uploads not yet summed)
     stop = threading.Event()
     started = time.monotonic()
+    run_id = int(time.time()) * 1000  # markers of an earlier soak on the same date never match
 
     def watch() -> None:
         while not stop.is_set():
             markers = _markers(dynamodb, aggregates.table_name, date)
             now = time.monotonic()
-            for instance, round_number in markers.items():
-                seen_at.setdefault((instance, round_number), now)
+            for instance, marker in markers.items():
+                seen_at.setdefault((instance, marker), now)
             attributes = sqs.get_queue_attributes(
                 QueueUrl=queue_url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -61,8 +62,9 @@ def run_soak(args: argparse.Namespace) -> int:
             for name in names:
                 if rng.random() < 0.5:
                     values[instance][name] = rng.randint(0, 999_999)
-            body = format_counter_file({**values[instance], MARKER + instance: round_number}).encode()
-            uploaded_at[(instance, round_number)] = time.monotonic()
+            marker = run_id + round_number
+            body = format_counter_file({**values[instance], MARKER + instance: marker}).encode()
+            uploaded_at[(instance, marker)] = time.monotonic()
             s3.put_object(
                 Bucket=bucket,
                 Key=upload_key(date, instance, target.key_prefix),
@@ -101,8 +103,9 @@ def run_soak(args: argparse.Namespace) -> int:
         print(f"  {at:7.1f} s: queue {depth:5d}, pending {pending:5d}")
     writes = len(uploaded_at) * (args.counters + 1)
     print(
-        f"uploads processed: {len(latencies)} of {len(uploaded_at)}; {writes} counter values in {elapsed:.0f} s "
-        f"({writes / elapsed:.1f} counter values/s sustained)"
+        f"uploads processed: {len(latencies)} of {len(uploaded_at)}; {writes} counter values in {elapsed:.0f} s: "
+        f"offered {len(fleet) * (args.counters + 1) / args.minute_seconds:.1f}/s, "
+        f"sustained {writes / elapsed:.1f}/s from the first upload until drained"
     )
     if latencies:
         q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
