@@ -100,11 +100,10 @@ def reconcile_date(date: str, values: dict[str, int], alerter: Alerter, marker: 
     be. `marker` stands in for the stream sequence number in the transitionId, so it must be
     new for every repair."""
     changes = [AggregateChange((counter, date), marker, value, None) for counter, value in sorted(values.items())]
+    known = alerter.load_states(changes)
     alerts = []
     for change in changes:
-        alert = None
         for attempt in range(3):
-            known = alerter.load_states([change])
             try:
                 alert = alerter.process(change, known)
                 break
@@ -112,6 +111,7 @@ def reconcile_date(date: str, values: dict[str, int], alerter: Alerter, marker: 
                 # The live alert function announced this counter meanwhile: look again.
                 if attempt == 2:
                     raise
+                known.update(alerter.load_states([change]))
         if alert is not None:
             alerts.append(alert)
     return alerts

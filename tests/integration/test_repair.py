@@ -117,3 +117,25 @@ def test_a_batch_the_stream_no_longer_holds_stays_queued_and_is_reported(aws, co
         QueueUrl=queue.url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
     )
     assert attributes["Attributes"]["ApproximateNumberOfMessagesNotVisible"] == "2"
+
+
+def test_a_repair_racing_the_live_alert_function_announces_once(aws, context, monkeypatch):
+    from aggregator.adapters.dynamodb import AlertStatesTable
+
+    set_threshold(aws, "A", 20)
+    values, sums = aws.stream("InstanceValuesTable"), aws.stream("AggregatesTable")
+    ingest_files(aws, context, {"i-1": "A 30"})
+    aggregate.handler(values.event(), context)
+    real_claim = AlertStatesTable.claim
+    live_ran = []
+
+    def claim_after_the_live_function(self, key, **kwargs):
+        if not live_ran:  # the live function announces A = 30 just before the repair claims it
+            live_ran.append(alert.handler(sums.event(), context))
+        return real_claim(self, key, **kwargs)
+
+    monkeypatch.setattr(AlertStatesTable, "claim", claim_after_the_live_function)
+    repair = repairer(aws)(DATE)
+
+    assert live_ran == [{"batchItemFailures": []}] and repair.alerts == []
+    assert [a["state"] for a in aws.alerts_received()] == ["ALARM"]
