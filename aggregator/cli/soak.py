@@ -14,8 +14,6 @@ from aggregator.domain.counter_file import format_counter_file
 from aggregator.domain.keys import upload_key
 from aggregator.domain.ordering import SAMPLED_AT_METADATA, epoch_ms
 
-MARKER = "soak.marker."
-
 
 def run_soak(args: argparse.Namespace) -> int:
     target = Target.from_args(args)
@@ -24,22 +22,28 @@ def run_soak(args: argparse.Namespace) -> int:
     aggregates = target.aggregates()
     rng = random.Random(args.seed)
     date = args.date or dt.datetime.now(dt.UTC).date().isoformat()
+    # Counters and markers are named per run, so an earlier soak on the same date and stack
+    # neither adds to these sums nor leaves markers that look like this run's.
+    run_tag = f"soak.r{int(time.time() * 1000)}."
+    marker_prefix = run_tag + "marker."
     fleet = [f"i-soak{n:05d}" for n in range(args.instances)]
-    names = [f"rtb.metric_{n:03d}" for n in range(args.counters)]
+    names = [f"{run_tag}metric_{n:03d}" for n in range(args.counters)]
     values = {i: {n: rng.randint(0, 999_999) for n in names} for i in fleet}
     uploaded_at: dict[tuple[str, int], float] = {}
     seen_at: dict[tuple[str, int], float] = {}
     samples: list[tuple[float, int, int]] = []  # (seconds since start, queue depth, uploads not yet summed)
     stop = threading.Event()
     started = time.monotonic()
-    run_id = int(time.time()) * 1000  # markers of an earlier soak on the same date never match
 
     def watch() -> None:
         while not stop.is_set():
-            markers = _markers(dynamodb, aggregates.table_name, date)
+            markers = _markers(dynamodb, aggregates.table_name, date, marker_prefix)
             now = time.monotonic()
-            for instance, marker in markers.items():
-                seen_at.setdefault((instance, marker), now)
+            # An upload is in the sums once its marker, or a later upload's, is: a round that
+            # was overtaken between two samples is not waited for forever.
+            for instance, round_number in list(uploaded_at):
+                if markers.get(instance, 0) >= round_number:
+                    seen_at.setdefault((instance, round_number), now)
             attributes = sqs.get_queue_attributes(
                 QueueUrl=queue_url,
                 AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -62,9 +66,8 @@ def run_soak(args: argparse.Namespace) -> int:
             for name in names:
                 if rng.random() < 0.5:
                     values[instance][name] = rng.randint(0, 999_999)
-            marker = run_id + round_number
-            body = format_counter_file({**values[instance], MARKER + instance: marker}).encode()
-            uploaded_at[(instance, marker)] = time.monotonic()
+            body = format_counter_file({**values[instance], marker_prefix + instance: round_number}).encode()
+            uploaded_at[(instance, round_number)] = time.monotonic()
             s3.put_object(
                 Bucket=bucket,
                 Key=upload_key(date, instance, target.key_prefix),
@@ -78,7 +81,7 @@ def run_soak(args: argparse.Namespace) -> int:
         )
         time.sleep(max(0.0, round_start + args.minute_seconds - time.monotonic()))
     deadline = time.monotonic() + args.drain_timeout
-    while time.monotonic() < deadline and len(seen_at) < len(uploaded_at):
+    while time.monotonic() < deadline and any(key not in seen_at for key in uploaded_at):
         time.sleep(1)
     stop.set()
     watcher.join()
@@ -89,7 +92,7 @@ def run_soak(args: argparse.Namespace) -> int:
     for instance_values in values.values():
         for name, value in instance_values.items():
             truth[name] = truth.get(name, 0) + value
-    stored = {k: v for k, v in aggregates.query_date(date).items() if not k.startswith(MARKER)}
+    stored = aggregates.query_date(date)
     wrong = sorted(name for name in truth if stored.get(name) != truth[name])
     quarantined = len(target.quarantine().list_all())
     dead = int(
@@ -111,7 +114,7 @@ def run_soak(args: argparse.Namespace) -> int:
         q = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
         print(
             f"freshness upload -> aggregate: p50 {q[49]:.1f} s, p95 {q[94]:.1f} s, p99 {q[98]:.1f} s "
-            f"(sampled every {args.sample_seconds} s)"
+            f"(sampled every {_mean_interval(samples):.1f} s on average)"
         )
     print(f"errors: {quarantined} quarantined, {dead} dead-lettered")
     if wrong or len(latencies) < len(uploaded_at):
@@ -124,7 +127,14 @@ def run_soak(args: argparse.Namespace) -> int:
     return 0
 
 
-def _markers(dynamodb, table: str, date: str) -> dict[str, int]:
+def _mean_interval(samples: list[tuple[float, int, int]]) -> float:
+    """How often the watcher really looked: under load a sample takes longer than asked."""
+    if len(samples) < 2:
+        return 0.0
+    return (samples[-1][0] - samples[0][0]) / (len(samples) - 1)
+
+
+def _markers(dynamodb, table: str, date: str, prefix: str) -> dict[str, int]:
     markers = {}
     paginator = dynamodb.get_paginator("query")
     for page in paginator.paginate(
@@ -132,8 +142,8 @@ def _markers(dynamodb, table: str, date: str) -> dict[str, int]:
         IndexName="ByDate",
         KeyConditionExpression="#d = :d AND begins_with(#c, :m)",
         ExpressionAttributeNames={"#d": "Date", "#c": "Counter"},
-        ExpressionAttributeValues={":d": {"S": date}, ":m": {"S": MARKER}},
+        ExpressionAttributeValues={":d": {"S": date}, ":m": {"S": prefix}},
     ):
         for item in page.get("Items", []):
-            markers[item["Counter"]["S"][len(MARKER) :]] = int(item["Value"]["N"])
+            markers[item["Counter"]["S"][len(prefix) :]] = int(item["Value"]["N"])
     return markers

@@ -4,6 +4,16 @@ from tests.e2e.conftest import COUNTERS
 
 
 def test_soak_ends_with_aggregates_equal_to_the_truth(stack):
+    _soak_and_check(stack)
+
+
+def test_a_second_soak_on_the_same_date_is_not_misled_by_the_first(stack):
+    """Same fleet, same date, same stack: the first run's sums and markers must not count."""
+    _soak_and_check(stack, date="2026-03-02")
+    _soak_and_check(stack, date="2026-03-02")
+
+
+def _soak_and_check(stack, date="2026-03-01"):
     result = stack.counters(
         "soak",
         "--instances",
@@ -17,7 +27,7 @@ def test_soak_ends_with_aggregates_equal_to_the_truth(stack):
         "--sample-seconds",
         "0.5",
         "--date",
-        "2026-03-01",
+        date,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
