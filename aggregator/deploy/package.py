@@ -23,6 +23,10 @@ FUNCTION_PACKAGES = ("domain", "adapters", "usecases", "handlers")
 FUNCTION_MODULES = ("__init__.py", "settings.py")
 RUNTIME_DEPENDENCIES = ("aws-lambda-powertools", "typing-extensions", "jmespath")
 ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+# What pip writes about the installation, not the package: it differs between two venvs of
+# the same pins (REQUESTED exists only for directly requested packages, RECORD lists local
+# paths), so keeping it would give two machines different zips of the same code.
+INSTALLER_METADATA = ("RECORD", "REQUESTED", "INSTALLER", "direct_url.json")
 
 
 class PackagingError(RuntimeError):
@@ -87,10 +91,17 @@ def _dependency_files() -> dict[str, bytes]:
             posix = file.as_posix()
             if "__pycache__" in posix or posix.endswith(".pyc") or posix.startswith(("..", "/")):
                 continue
+            if _is_installer_metadata(posix):
+                continue
             path = Path(file.locate())
             if path.is_file():
                 entries[posix] = path.read_bytes()
     return entries
+
+
+def _is_installer_metadata(posix: str) -> bool:
+    folder, _, filename = posix.rpartition("/")
+    return folder.endswith(".dist-info") and "/" not in folder and filename in INSTALLER_METADATA
 
 
 def _normal(name: str) -> str:
